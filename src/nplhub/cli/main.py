@@ -1,0 +1,19 @@
+"""The `nplhub` command line. Each area of the platform adds its sub-application here."""
+
+from __future__ import annotations
+
+import typer
+
+from nplhub.cli import db
+
+app = typer.Typer(
+    name="nplhub",
+    help="nplhub: non-performing asset disposal platform / 不良资产处置平台",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

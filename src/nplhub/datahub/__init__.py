@@ -1,0 +1,1 @@
+"""Data hub: the declarative tape schema, readers, validation and the demo portfolio generator."""

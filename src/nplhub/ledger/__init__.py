@@ -1,0 +1,1 @@
+"""Audit ledger: an RFC 9162 Merkle log with signed checkpoints."""

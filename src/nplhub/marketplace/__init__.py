@@ -1,0 +1,1 @@
+"""Marketplace: listings, staged disclosure, investors, deposits, auctions, matching, settlement."""

@@ -1,0 +1,1 @@
+"""Risk analytics: classification, hidden-NPL detection, migration, supervisory metrics, early warning."""

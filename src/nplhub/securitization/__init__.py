@@ -1,0 +1,1 @@
+"""NPL securitization: deal specs, recovery projection, waterfall, sizing, pricing, Monte Carlo."""

@@ -1,0 +1,11 @@
+"""Adapters to the database: the only package where SQLAlchemy lives."""
+
+from importlib import import_module
+
+# Modules that register repository implementations or the audit sink with the unit of work.
+ADAPTER_MODULES: list[str] = []
+
+
+def load_adapters() -> None:
+    for name in ADAPTER_MODULES:
+        import_module(name)

@@ -1,0 +1,1 @@
+"""Disposal strategy: eligibility, portfolio optimisation, packaging, the case workflow."""

@@ -1,0 +1,1 @@
+"""Valuation and recovery: collateral, cash flows per disposal route, recovery models, NPV."""
