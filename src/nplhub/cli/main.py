@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from nplhub.cli import db
+from nplhub.cli import db, demo
 
 app = typer.Typer(
     name="nplhub",
@@ -13,6 +13,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.command("demo")(demo.demo)
 
 
 def main() -> None:  # pragma: no cover - console entry point

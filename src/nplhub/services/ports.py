@@ -84,3 +84,18 @@ def require(value: Any, what: str) -> Any:
 
         raise NotFound(f"{what} not found")
     return value
+
+
+class SnapshotReader(abc.ABC):
+    """Reads an imported snapshot back as analytic frames.
+
+    `frames` returns one pandas DataFrame per requested tape table (names as in the tape
+    contract), with canonical English codes, money as float64 (analytics only: the domain keeps
+    Decimal), dates as datetime64[ns], and without the `snapshot_id` column.
+    """
+
+    @abc.abstractmethod
+    def latest_snapshot_id(self, portfolio_id: str | None = None) -> str | None: ...
+
+    @abc.abstractmethod
+    def frames(self, snapshot_id: str, tables: Sequence[str]) -> dict[str, Any]: ...
