@@ -1,0 +1,86 @@
+"""Roles and permissions of the platform.
+
+Callers present a bearer token (`Authorization: Bearer <token>`) or an `X-API-Key` header. Tokens
+and their roles come from NPLHUB_API_TOKENS, a JSON object {"token": "role", ...}. Without any
+token the caller is an anonymous *viewer*: read-only access to aggregate pages, never to
+loan-level personal data and never to a write.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"          # aggregates only (public teaser level)
+    ANALYST = "analyst"        # risk, valuation and strategy read access, loan level, PII masked
+    OFFICER = "officer"        # workout officer: advances cases within the approval authority
+    INVESTOR = "investor"      # marketplace: own bids, data rooms it was admitted to
+    REGULATOR = "regulator"    # read everything incl. the ledger; no writes
+    ADMIN = "admin"            # everything
+
+
+class Permission(StrEnum):
+    READ_AGGREGATES = "read:aggregates"
+    READ_LOANS = "read:loans"
+    READ_LEDGER = "read:ledger"
+    IMPORT_TAPES = "write:tapes"
+    RUN_ENGINES = "write:engines"
+    ADVANCE_CASES = "write:cases"
+    BID = "write:bids"
+    MANAGE_MARKET = "write:market"
+
+
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.VIEWER: frozenset({Permission.READ_AGGREGATES}),
+    Role.ANALYST: frozenset({Permission.READ_AGGREGATES, Permission.READ_LOANS, Permission.RUN_ENGINES}),
+    Role.OFFICER: frozenset({Permission.READ_AGGREGATES, Permission.READ_LOANS, Permission.ADVANCE_CASES}),
+    Role.INVESTOR: frozenset({Permission.READ_AGGREGATES, Permission.BID}),
+    Role.REGULATOR: frozenset({Permission.READ_AGGREGATES, Permission.READ_LOANS, Permission.READ_LEDGER}),
+    Role.ADMIN: frozenset(Permission),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: Role
+
+    def can(self, permission: Permission) -> bool:
+        return permission in PERMISSIONS[self.role]
+
+
+ANONYMOUS = Principal("anonymous", Role.VIEWER)
+
+
+class TokenTable:
+    """Maps presented tokens to principals, comparing in constant time."""
+
+    def __init__(self, tokens: dict[str, str]) -> None:
+        self._tokens = {t: Role(r) for t, r in tokens.items()}
+
+    @classmethod
+    def from_environment(cls) -> TokenTable:
+        raw = os.environ.get("NPLHUB_API_TOKENS", "").strip()
+        if not raw:
+            return cls({})
+        try:
+            table = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"NPLHUB_API_TOKENS must be a JSON object of token to role: {exc}") from exc
+        if not isinstance(table, dict):
+            raise ValueError("NPLHUB_API_TOKENS must be a JSON object of token to role")
+        return cls({str(k): str(v) for k, v in table.items()})
+
+    def principal(self, token: str | None) -> Principal | None:
+        """The principal of `token`; ANONYMOUS when no token is given; None for an unknown token."""
+        if not token:
+            return ANONYMOUS
+        for known, role in self._tokens.items():
+            if hmac.compare_digest(known.encode(), token.encode()):
+                return Principal(f"token:{known[:4]}…", role)
+        return None
