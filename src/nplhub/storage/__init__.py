@@ -3,7 +3,9 @@
 from importlib import import_module
 
 # Modules that register repository implementations or the audit sink with the unit of work.
-ADAPTER_MODULES: list[str] = []
+ADAPTER_MODULES: list[str] = [
+    "nplhub.storage.ledger",
+]
 
 
 def load_adapters() -> None:

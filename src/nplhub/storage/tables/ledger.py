@@ -1,0 +1,58 @@
+"""Audit ledger tables: entries (the leaves), interior nodes, the head, signed checkpoints.
+
+All of them are append-only except `ledger_head`, the single row (id 1) that holds the current
+tree size and frontier; every append locks it, which serialises appends across connections
+(a row lock on PostgreSQL, the write lock on SQLite).
+"""
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+
+from nplhub.storage.tables.base import metadata
+
+ledger_head = Table(
+    "ledger_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("frontier", LargeBinary, nullable=False),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("leaf_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_type", String(120), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("entry", LargeBinary, nullable=False),  # RFC 8785 bytes: the leaf's data
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+)
+
+ledger_nodes = Table(
+    "ledger_nodes",
+    metadata,
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("node_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("checkpoint_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("origin", String(200), nullable=False),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("key_hash", String(8), nullable=False),
+    Column("signed_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False),
+)

@@ -1,0 +1,101 @@
+"""Every unit of work appends its events to the ledger in its own transaction."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from nplhub import storage
+from nplhub.domain.events import GenericEvent
+from nplhub.ledger import merkle
+from nplhub.ledger.log import assemble, inclusion_plan, plan_nodes
+from nplhub.services.ledger_ports import LedgerRepository
+from nplhub.storage.db import make_engine
+from nplhub.storage.unit_of_work import SqlAlchemyUnitOfWork
+
+
+@pytest.fixture
+def engine(migrated_url):
+    storage.load_adapters()
+    engine = make_engine(migrated_url)
+    yield engine
+    engine.dispose()
+
+
+def bid(n: int) -> GenericEvent:
+    return GenericEvent(kind="market.bid_placed", subject=f"LOT-{n % 7}", data={"amount": f"{1000 + n}.00"})
+
+
+def entries(engine):
+    with SqlAlchemyUnitOfWork(engine) as uow:
+        repo = uow.get(LedgerRepository)
+        return list(repo.iter_entries()), repo.head()
+
+
+def test_committed_events_become_entries_with_consecutive_indices(engine):
+    for batch in range(3):
+        with SqlAlchemyUnitOfWork(engine) as uow:
+            for i in range(batch + 1):
+                uow.record(bid(batch * 10 + i))
+            uow.commit()
+    stored, head = entries(engine)
+    assert [e.leaf_index for e in stored] == list(range(6))
+    assert head.size == 6
+    assert head.root() == merkle.root_hash([e.entry for e in stored])
+    assert {e.event_type for e in stored} == {"market.bid_placed"}
+
+
+def test_a_rolled_back_unit_of_work_leaves_no_entry(engine):
+    with SqlAlchemyUnitOfWork(engine) as uow:
+        uow.record(bid(1))
+        # no commit: the change and its entry are both abandoned
+    with SqlAlchemyUnitOfWork(engine) as uow:
+        uow.record(bid(2))
+        uow.commit()
+    stored, head = entries(engine)
+    assert [e.leaf_index for e in stored] == [0]
+    assert b'"1002.00"' in stored[0].entry
+
+
+def test_a_failure_after_the_append_rolls_the_entry_back(engine):
+    class Boom(Exception):
+        pass
+
+    uow = SqlAlchemyUnitOfWork(engine)
+    with pytest.raises(Boom), uow:
+        uow.record(bid(1))
+        uow.audit_sink().append(uow.pending_events)  # type: ignore[union-attr]
+        raise Boom
+    stored, head = entries(engine)
+    assert stored == [] and head.size == 0
+
+
+def test_fifty_concurrent_writers_get_one_gapless_consistent_log(engine):
+    writers, per_writer = 50, 4
+    errors: list[BaseException] = []
+
+    def work(w: int) -> None:
+        try:
+            for i in range(per_writer):
+                with SqlAlchemyUnitOfWork(engine, immediate=True) as uow:
+                    uow.record(bid(w * 100 + i))
+                    uow.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    stored, head = entries(engine)
+    n = writers * per_writer
+    assert [e.leaf_index for e in stored] == list(range(n))
+    assert head.root() == merkle.root_hash([e.entry for e in stored])
+    with SqlAlchemyUnitOfWork(engine) as uow:
+        repo = uow.get(LedgerRepository)
+        plan = inclusion_plan(123, n)
+        proof = assemble(plan, repo.nodes(plan_nodes(plan)))
+    assert merkle.verify_inclusion(123, n, stored[123].leaf_hash, proof, head.root())
