@@ -1,0 +1,325 @@
+"""The waterfall engine: a pure function from a deal and its collections to cash flows.
+
+`simulate(deal, inputs)` runs every payment date for a whole array of scenario paths at once
+(shape (paths, periods)), in exact integer cents with the deal's rounding mode, and returns the
+recorded lines as (periods, paths) int64 arrays. `run_waterfall` (report.py) wraps it for one
+path. The semantics are written out in docs/securitization.md, section "Waterfall semantics";
+the test oracle implements that text independently in Fraction arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from nplhub.domain.errors import DomainError
+from nplhub.securitization.cents import DAYS_PER_YEAR, PPM, scale, to_cents, to_ppm
+from nplhub.securitization.deal import Deal
+from nplhub.securitization.steps import (
+    PayDeferredServicerFee,
+    PayFee,
+    PayIncentiveFee,
+    PayInterest,
+    PayPrincipal,
+    PayResidual,
+    PayServicerFee,
+    ReimburseCosts,
+    Step,
+    TopUpReserve,
+)
+
+YEAR_DEN = DAYS_PER_YEAR * PPM
+
+
+@dataclass(frozen=True)
+class PeriodInputs:
+    """Per-period cash of the pool, in cents, shape (paths, periods) or (periods,).
+
+    `collections`: gross collections of the period; `costs`: disposal costs the servicer advanced;
+    `closed_collections` and `closed_bp_npv`: collections on positions closed in the period and
+    the business plan's NPV of those positions (for the NPV profitability trigger);
+    `business_plan`: the business plan's collections per period, shape (periods,)."""
+
+    collections: np.ndarray
+    costs: np.ndarray | None = None
+    closed_collections: np.ndarray | None = None
+    closed_bp_npv: np.ndarray | None = None
+    business_plan: np.ndarray | None = None
+
+
+@dataclass
+class Lines:
+    """The recorded lines: name -> (periods, paths) int64 (`wanted` limits what is kept)."""
+
+    wanted: set[str] | None
+    rows: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+    def put(self, name: str, k: int, value: np.ndarray) -> None:
+        if self.wanted is not None and name not in self.wanted:
+            return
+        row = self.rows.setdefault(name, [])
+        while len(row) < k:
+            row.append(np.zeros_like(value))
+        if len(row) == k:
+            row.append(value.copy())
+        else:  # the same line paid by a second step on this date
+            row[k] = row[k] + value
+
+    def stacked(self, periods: int, paths: int) -> dict[str, np.ndarray]:
+        out = {}
+        for name, row in self.rows.items():
+            arr = np.zeros((periods, paths), dtype=np.int64)
+            for k, v in enumerate(row):
+                arr[k] = v
+            out[name] = arr
+        return out
+
+
+def period_days(deal: Deal) -> list[int]:
+    dates = [deal.closing_date, *deal.payment_dates()]
+    return [(b - a).days for a, b in zip(dates, dates[1:])]
+
+
+def _as_paths(a: np.ndarray | None, paths: int, periods: int, what: str) -> np.ndarray:
+    if a is None:
+        return np.zeros((paths, periods), dtype=np.int64)
+    arr = np.asarray(a, dtype=np.int64)
+    if arr.ndim == 1:
+        arr = np.broadcast_to(arr, (paths, arr.shape[0]))
+    if arr.shape != (paths, periods):
+        raise DomainError(f"{what} has shape {arr.shape}; the deal needs {(paths, periods)} (paths, periods)")
+    if (arr < 0).any():
+        raise DomainError(f"{what} has negative amounts")
+    return arr
+
+
+class _State:
+    def __init__(self, deal: Deal, paths: int) -> None:
+        z = lambda: np.zeros(paths, dtype=np.int64)  # noqa: E731
+        self.balance = {t.name: np.full(paths, to_cents(t.balance), dtype=np.int64) for t in deal.tranches}
+        self.interest_owed = {t.name: z() for t in deal.tranches}
+        self.fee_owed = {f.name: z() for f in deal.fees}
+        self.servicer_pending = z()
+        self.servicer_unpaid = z()
+        self.servicer_deferred = z()
+        self.costs_capped = z()
+        self.costs_excess = z()
+        self.reserve = np.full(paths, to_cents(deal.reserve.initial_balance) if deal.reserve else 0, dtype=np.int64)
+        self.target = z()
+        self.carried = z()
+
+    def copy(self) -> _State:
+        new = object.__new__(_State)
+        for key, value in self.__dict__.items():
+            new.__dict__[key] = {k: v.copy() for k, v in value.items()} if isinstance(value, dict) else value.copy()
+        return new
+
+
+def _run_steps(deal: Deal, steps: Iterable[Step], s: _State, avail: np.ndarray, active: np.ndarray,
+               k: int, lines: Lines | None, floor: bool, dry: bool = False) -> np.ndarray:
+    """Apply `steps` to the paths where `active`; returns the cash left. Mutates `s`."""
+
+    def take(owed: np.ndarray) -> np.ndarray:
+        return np.where(active, np.minimum(avail, owed), 0)
+
+    def put(name: str, value: np.ndarray) -> None:
+        if lines is not None:
+            lines.put(name, k, value)
+
+    for step in steps:
+        if isinstance(step, PayFee):
+            pay = take(s.fee_owed[step.fee])
+            s.fee_owed[step.fee] -= pay
+            put(f"fee:{step.fee}:paid", pay)
+        elif isinstance(step, PayServicerFee):
+            deferred = scale(s.servicer_pending, PPM - to_ppm(step.share), PPM, floor)
+            deferred = np.where(active, deferred, 0)
+            s.servicer_deferred += deferred
+            s.servicer_unpaid += np.where(active, s.servicer_pending - deferred, 0)
+            s.servicer_pending = np.where(active, 0, s.servicer_pending)
+            pay = take(s.servicer_unpaid)
+            s.servicer_unpaid -= pay
+            put("servicer_fee:deferred", deferred)
+            put("servicer_fee:paid", pay)
+        elif isinstance(step, PayDeferredServicerFee):
+            pay = take(s.servicer_deferred)
+            s.servicer_deferred -= pay
+            put("servicer_fee:deferred_paid", pay)
+        elif isinstance(step, ReimburseCosts):
+            bucket = s.costs_capped if step.part == "capped" else s.costs_excess
+            pay = take(bucket)
+            bucket -= pay
+            put(f"costs:{step.part}_paid", pay)
+        elif isinstance(step, TopUpReserve):
+            pay = take(np.maximum(s.target - s.reserve, 0))
+            s.reserve += pay
+            put("reserve:top_up", pay)
+        elif isinstance(step, PayInterest):
+            pay = take(s.interest_owed[step.tranche])
+            s.interest_owed[step.tranche] -= pay
+            put(f"tranche:{step.tranche}:interest_paid", pay)
+        elif isinstance(step, PayPrincipal):
+            pay = take(s.balance[step.tranche])
+            s.balance[step.tranche] -= pay
+            put(f"tranche:{step.tranche}:principal_paid", pay)
+        elif isinstance(step, PayIncentiveFee):
+            if dry:
+                continue
+            pay = np.where(active, scale(avail, to_ppm(deal.servicer.incentive_rate), PPM, floor), 0)
+            put("incentive_fee:paid", pay)
+        elif isinstance(step, PayResidual):
+            if dry:
+                continue
+            pay = np.where(active, avail, 0)
+            put(f"tranche:{step.tranche}:residual_paid", pay)
+        else:  # pragma: no cover - the Step union is closed
+            raise DomainError(f"unknown waterfall step {step!r}")
+        avail = avail - pay
+    return avail
+
+
+def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -> tuple[dict[str, np.ndarray], int]:
+    """Run the waterfall on every path; returns ({line: (periods, paths) int64}, paths)."""
+    T = deal.periods
+    coll = np.asarray(inputs.collections, dtype=np.int64)
+    P = 1 if coll.ndim == 1 else coll.shape[0]
+    C = _as_paths(coll, P, T, "collections")
+    K = _as_paths(inputs.costs, P, T, "costs")
+    CC = _as_paths(inputs.closed_collections, P, T, "closed_collections")
+    CN = _as_paths(inputs.closed_bp_npv, P, T, "closed_bp_npv")
+    bp = inputs.business_plan
+    if bp is None and deal.business_plan is not None:
+        bp = np.array([to_cents(v) for v in deal.business_plan], dtype=np.int64)
+    if bp is None:
+        if any(t.kind == "cumulative_collection_ratio" for t in deal.triggers):
+            raise DomainError("a cumulative collection ratio trigger needs a business plan")
+        bp = np.zeros(T, dtype=np.int64)
+    bp = np.asarray(bp, dtype=np.int64)
+    floor = deal.rounding == "floor"
+    days = period_days(deal)
+    s = _State(deal, P)
+    lines = Lines(wanted)
+    cum = {"c": np.zeros(P, np.int64), "bp": 0, "cc": np.zeros(P, np.int64), "cn": np.zeros(P, np.int64)}
+    breached_before = {t.name: np.zeros(P, dtype=bool) for t in deal.triggers}
+    alive = np.ones(P, dtype=bool)
+    original_notes = sum(to_cents(t.balance) for t in deal.tranches)
+    call_ppm = to_ppm(deal.clean_up_call.threshold) if deal.clean_up_call else None
+    cover = deal.reserve
+    for k in range(T):
+        c = np.where(alive, C[:, k], 0)
+        cum["c"] += c
+        cum["bp"] += int(bp[k])
+        cum["cc"] += np.where(alive, CC[:, k], 0)
+        cum["cn"] += np.where(alive, CN[:, k], 0)
+        any_breach = np.zeros(P, dtype=bool)
+        for trig in deal.triggers:
+            thr = to_ppm(trig.threshold)
+            if trig.kind == "cumulative_collection_ratio":
+                cond = (cum["bp"] > 0) & (cum["c"] * PPM < thr * cum["bp"])
+            else:
+                cond = (cum["cn"] > 0) & (cum["cc"] * PPM < thr * cum["cn"])
+            if not trig.curable:
+                cond = cond | breached_before[trig.name]
+            breached_before[trig.name] = cond
+            any_breach |= cond
+            lines.put(f"trigger:{trig.name}:breached", k, cond.astype(np.int64))
+        # accruals on the balances at the start of the period
+        notes = sum(s.balance.values(), np.zeros(P, np.int64))
+        for f in deal.fees:
+            if f.basis == "notes_balance":
+                due = scale(notes, to_ppm(f.rate) * days[k], YEAR_DEN, floor)
+            elif f.basis == "collections":
+                due = scale(c, to_ppm(f.rate), PPM, floor)
+            else:
+                due = np.full(P, to_cents(f.amount), dtype=np.int64)
+            due = np.where(alive, due, 0)
+            s.fee_owed[f.name] += due
+            lines.put(f"fee:{f.name}:due", k, due)
+        for t in deal.tranches:
+            acc = np.where(alive, scale(s.balance[t.name], to_ppm(t.coupon) * days[k], YEAR_DEN, floor), 0)
+            s.interest_owed[t.name] += acc
+            lines.put(f"tranche:{t.name}:interest_due", k, acc)
+        base = scale(c, to_ppm(deal.servicer.base_rate), PPM, floor)
+        s.servicer_pending += base
+        lines.put("servicer_fee:due", k, base)
+        kc = np.where(alive, K[:, k], 0)
+        within = np.minimum(kc, scale(c, to_ppm(deal.servicer.cost_cap_rate), PPM, floor))
+        s.costs_capped += within
+        s.costs_excess += kc - within
+        # clean-up call
+        called = np.zeros(P, dtype=bool)
+        if call_ppm is not None:
+            called = alive & (notes > 0) & (notes * PPM <= call_ppm * original_notes)
+        last = k == T - 1
+        # reserve target: next period's covered accruals, zero on the last date or when called
+        if cover is not None and not last:
+            comp = np.zeros(P, np.int64)
+            for f in deal.fees:
+                if f.name not in cover.covered_fees:
+                    continue
+                if f.basis == "notes_balance":
+                    comp += scale(notes, to_ppm(f.rate) * days[k + 1], YEAR_DEN, floor)
+                elif f.basis == "collections":
+                    comp += scale(np.full(P, int(bp[k + 1]), np.int64), to_ppm(f.rate), PPM, floor)
+                else:
+                    comp += to_cents(f.amount)
+            for name in cover.covered_tranches:
+                comp += scale(s.balance[name], to_ppm(deal.tranche(name).coupon) * days[k + 1], YEAR_DEN, floor)
+            s.target = np.where(called | ~alive, 0, scale(comp, to_ppm(cover.target_multiple), PPM, floor))
+        else:
+            s.target = np.zeros(P, np.int64)
+        lines.put("reserve:target", k, s.target)
+        release, brought = s.reserve, s.carried
+        s.reserve = np.zeros(P, np.int64)
+        s.carried = np.zeros(P, np.int64)
+        avail = c + release + brought
+        normal = ~any_breach if deal.waterfall_on_trigger is not None else np.ones(P, dtype=bool)
+        proceeds = np.zeros(P, np.int64)
+        if called.any():
+            dry = s.copy()
+            big = np.full(P, 10**17, np.int64)
+            left = _run_steps(deal, deal.waterfall, dry, big, normal, k, None, floor, dry=True)
+            if deal.waterfall_on_trigger is not None:
+                left = _run_steps(deal, deal.waterfall_on_trigger, dry, left, ~normal, k, None, floor, dry=True)
+            claims = big - left
+            proceeds = np.where(called, np.maximum(claims - avail, 0), 0)
+            avail = avail + proceeds
+        for name, v in (("collections", c), ("costs_advanced", kc), ("reserve_release", release),
+                        ("brought_forward", brought), ("call_proceeds", proceeds),
+                        ("inflow_total", avail), ("called", called.astype(np.int64)),
+                        ("waterfall_triggered", (~normal).astype(np.int64))):
+            lines.put(name, k, v)
+        avail = _run_steps(deal, deal.waterfall, s, avail, normal, k, lines, floor)
+        if deal.waterfall_on_trigger is not None:
+            avail = _run_steps(deal, deal.waterfall_on_trigger, s, avail, ~normal, k, lines, floor)
+        s.servicer_unpaid += s.servicer_pending
+        s.servicer_pending = np.zeros(P, np.int64)
+        s.carried = avail
+        lines.put("reserve:balance", k, s.reserve)
+        lines.put("carried_forward", k, avail)
+        for t in deal.tranches:
+            lines.put(f"tranche:{t.name}:balance", k, s.balance[t.name])
+            lines.put(f"tranche:{t.name}:interest_shortfall", k, s.interest_owed[t.name])
+        for f in deal.fees:
+            lines.put(f"fee:{f.name}:unpaid", k, s.fee_owed[f.name])
+        lines.put("servicer_fee:unpaid", k, s.servicer_unpaid + s.servicer_deferred)
+        alive = alive & ~called
+    return lines.stacked(T, P), P
+
+
+def outflow_line_names(deal: Deal) -> list[str]:
+    """The lines that together make a period's outflow (conservation: their sum = inflow_total)."""
+    names = [f"fee:{f.name}:paid" for f in deal.fees]
+    names += ["servicer_fee:paid", "servicer_fee:deferred_paid", "costs:capped_paid", "costs:excess_paid",
+              "reserve:top_up", "incentive_fee:paid", "carried_forward"]
+    for t in deal.tranches:
+        names += [f"tranche:{t.name}:interest_paid", f"tranche:{t.name}:principal_paid",
+                  f"tranche:{t.name}:residual_paid"]
+    return names
+
+
+def payment_dates(deal: Deal) -> list[date]:
+    return deal.payment_dates()
