@@ -1,0 +1,109 @@
+"""From tape frames to the loan frame: one row per loan with everything the routes need.
+
+Input: the tape tables as pandas frames (names and columns of the tape contract, money as
+float64), as `SnapshotReader.frames` returns them. Output columns (`LOAN_FRAME_COLUMNS`): the
+claim, the book value, segment and legal features, the allocated collateral figures of
+`collateral.loan_collateral_summary` and the expected guarantee recovery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from nplhub.valuation.assumptions import AssumptionSet
+from nplhub.valuation.collateral import allocate_collateral, loan_collateral_summary, revalue_collateral
+
+LOAN_FRAME_COLUMNS = (
+    "loan_id", "counterparty_type", "product", "region", "claim", "book_value", "days_past_due",
+    "legal_status", "insolvency_status", "restructure_count", "written_off", "reported_class",
+    "collateral_reference", "collateral_prior", "collateral_net", "collateral_type", "collateral_tax_rate",
+    "months_to_sale", "collateral_count", "guarantee_amount", "guarantee_expected",
+)
+
+
+class TapeError(ValueError):
+    """The tape frames lack what the valuation needs: says which table and column."""
+
+
+def _col(df: pd.DataFrame, name: str, default: object) -> pd.Series:
+    if name in df:
+        return df[name]
+    return pd.Series(default, index=df.index)
+
+
+def _money(df: pd.DataFrame, name: str) -> pd.Series:
+    return pd.to_numeric(_col(df, name, 0.0), errors="coerce").astype("float64").fillna(0.0)
+
+
+def build_loan_frame(frames: Mapping[str, pd.DataFrame], cutoff: pd.Timestamp | str,
+                     a: AssumptionSet) -> pd.DataFrame:
+    """The loan frame for `value_routes`, from the tape tables of one snapshot."""
+    cutoff = pd.Timestamp(cutoff)
+    if "loans" not in frames:
+        raise TapeError("table loans is missing: the valuation needs the loans of the snapshot")
+    loans = frames["loans"]
+    for column in ("loan_id", "counterparty_id", "outstanding_principal"):
+        if column not in loans:
+            raise TapeError(f"loans.{column} is missing: required by the tape contract")
+    loans = loans.reset_index(drop=True)
+    if loans["loan_id"].duplicated().any():
+        dup = loans.loc[loans["loan_id"].duplicated(), "loan_id"].iloc[0]
+        raise TapeError(f"loans.loan_id {dup!r} appears more than once")
+    out = pd.DataFrame({"loan_id": loans["loan_id"].astype("string").to_numpy()})
+    cps = frames.get("counterparties", pd.DataFrame(columns=["counterparty_id"]))
+    cp = cps.set_index(cps["counterparty_id"].astype("string")) if len(cps) else None
+    cp_ids = loans["counterparty_id"].astype("string")
+    if cp is not None:
+        out["counterparty_type"] = cp_ids.map(_col(cp, "counterparty_type", "corporate")).fillna("corporate").to_numpy()
+        out["region"] = cp_ids.map(_col(cp, "region", "")).fillna("").astype("string").to_numpy()
+        out["insolvency_status"] = cp_ids.map(_col(cp, "insolvency_status", "none")).fillna("none").to_numpy()
+    else:
+        out["counterparty_type"], out["region"], out["insolvency_status"] = "corporate", "", "none"
+    out["product"] = _col(loans, "product", "other").fillna("other").astype("string").to_numpy()
+    include_penalty = bool(a.value("claim.include_penalty_interest"))
+    claim = _money(loans, "outstanding_principal") + _money(loans, "accrued_interest") + _money(loans, "fees")
+    if include_penalty:
+        claim = claim + _money(loans, "penalty_interest")
+    out["claim"] = claim.clip(lower=0.0).to_numpy()
+    provision = pd.to_numeric(_col(loans, "provision", np.nan), errors="coerce").astype("float64")
+    out["book_value"] = (claim - provision.fillna(0.0)).clip(lower=0.0).to_numpy()
+    out["days_past_due"] = pd.to_numeric(_col(loans, "days_past_due", 0), errors="coerce").fillna(0).to_numpy("float64")
+    out["legal_status"] = _col(loans, "legal_status", "none").fillna("none").astype("string").to_numpy()
+    restructured = _col(loans, "restructured", False).fillna(False).astype(bool).astype("int64")
+    extensions = pd.to_numeric(_col(loans, "extension_count", 0), errors="coerce").fillna(0).astype("int64")
+    out["restructure_count"] = (restructured + extensions).to_numpy()
+    out["written_off"] = _col(loans, "written_off", False).fillna(False).astype(bool).to_numpy()
+    out["reported_class"] = _col(loans, "reported_class", "").fillna("").astype("string").to_numpy()
+
+    claims = pd.Series(out["claim"].to_numpy(), index=out["loan_id"])
+    collateral = frames.get("collateral")
+    links = frames.get("loan_collateral")
+    if collateral is not None and links is not None and len(collateral) and len(links):
+        values = revalue_collateral(collateral, frames.get("price_index"), cutoff, a)
+        allocation = allocate_collateral(links, values, claims)
+    else:
+        allocation = pd.DataFrame()
+    summary = loan_collateral_summary(allocation, pd.Index(out["loan_id"]), claims)
+    for column in summary.columns:
+        out[column] = summary[column].to_numpy()
+
+    guarantees = frames.get("guarantees")
+    if guarantees is not None and len(guarantees):
+        rates = dict(a.value("guarantee.recovery_rate"))
+        g = guarantees.assign(loan_id=guarantees["loan_id"].astype("string"))
+        amount = _money(g, "amount")
+        rate = _col(g, "guarantee_type", "personal").map(rates).astype("float64").fillna(min(rates.values()))
+        g = g.assign(amount=amount, expected=amount * rate)
+        sums = g.groupby("loan_id")[["amount", "expected"]].sum()
+        amount_l = sums["amount"].reindex(out["loan_id"]).fillna(0.0).to_numpy()
+        expected_l = sums["expected"].reindex(out["loan_id"]).fillna(0.0).to_numpy()
+    else:
+        amount_l = expected_l = np.zeros(len(out))
+    out["guarantee_amount"] = np.minimum(amount_l, out["claim"].to_numpy())
+    # the guarantor pays at most what the collateral leaves unpaid
+    uncovered = np.maximum(out["claim"].to_numpy() - out["collateral_net"].to_numpy(), 0.0)
+    out["guarantee_expected"] = np.minimum(expected_l, uncovered)
+    return out.loc[:, list(LOAN_FRAME_COLUMNS)]
