@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from nplhub.cli import db, demo
+from nplhub.cli import ledger as ledger_cli
 
 app = typer.Typer(
     name="nplhub",
@@ -13,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(ledger_cli.app, name="ledger")
 app.command("demo")(demo.demo)
 
 

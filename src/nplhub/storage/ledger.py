@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Connection, and_, insert, or_, select, tuple_, update
 
 from nplhub.domain.events import DomainEvent
 from nplhub.ledger.canonical import entry_bytes, timestamp
@@ -80,7 +80,7 @@ class SqlLedgerRepository(LedgerRepository):
             rows.append({"leaf_index": index, "event_type": str(record.get("type", "event"))[:120],
                          "recorded_at": moment, "entry": data, "leaf_hash": leaf_hash(data)})
         self._store(frontier, rows)
-        return [r["leaf_index"] for r in rows]
+        return [frontier.size + offset for offset in range(len(rows))]
 
     def append_leaves(self, leaves: Iterable[tuple[str, bytes]], recorded_at: datetime | None = None) -> int:
         items = list(leaves)
@@ -112,6 +112,7 @@ class SqlLedgerRepository(LedgerRepository):
                 found[(0, int(row.leaf_index))] = bytes(row.leaf_hash)
         inner = [(lv, ix) for lv, ix in wanted if lv > 0]
         if inner:
+            clause: ColumnElement[bool]
             if self.conn.dialect.name == "postgresql":
                 clause = tuple_(ledger_nodes.c.level, ledger_nodes.c.node_index).in_(inner)
             else:

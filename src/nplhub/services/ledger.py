@@ -1,0 +1,209 @@
+"""Use cases of the audit ledger: the head, checkpoints, verification, proof bundles, the demo step.
+
+The signing key lives outside the database (settings.resolved_ledger_key: a PEM file created on
+first use with 0600 permissions). A checkpoint is signed only after the current tree has been
+shown consistent with the latest checkpoint already signed, so the log never signs two
+inconsistent checkpoints.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from nplhub.config import Settings
+from nplhub.ledger.audit import AuditReport, audit_log
+from nplhub.ledger.checkpoint import Checkpoint, NoteSigner
+from nplhub.ledger.log import assemble, consistency_plan, inclusion_plan, plan_nodes
+from nplhub.ledger.merkle import verify_consistency, verify_inclusion
+from nplhub.ledger.verifier import BUNDLE_FORMAT
+from nplhub.services.demo import DemoContext
+from nplhub.services.ledger_ports import LedgerRepository, StoredCheckpoint
+from nplhub.services.ports import AbstractUnitOfWork
+
+
+class LedgerError(Exception):
+    """The ledger refuses: an inconsistent tree, an unknown entry, a bad key file."""
+
+
+def _repo(uow: AbstractUnitOfWork) -> LedgerRepository:
+    return uow.get(LedgerRepository)  # type: ignore[type-abstract]
+
+
+# -- the signing key -----------------------------------------------------------------------------
+def load_signer(path: Path, origin: str, *, create: bool = True) -> NoteSigner:
+    """The Ed25519 signer of the checkpoints, from a PEM file; created (0600) if absent."""
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            raise LedgerError(f"no ledger signing key at {path}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # somebody else created it meanwhile: use theirs
+            return load_signer(path, origin, create=False)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        return NoteSigner(origin, key)
+    if os.name == "posix" and path.stat().st_mode & 0o077:
+        raise LedgerError(f"the ledger signing key {path} is readable by others: chmod 600 it")
+    try:
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except ValueError as exc:
+        raise LedgerError(f"{path} is not a PEM private key: {exc}") from exc
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise LedgerError(f"{path} is not an Ed25519 key")
+    return NoteSigner(origin, loaded)
+
+
+def signer_from_settings(settings: Settings | None = None) -> NoteSigner:
+    settings = settings or Settings()
+    return load_signer(settings.resolved_ledger_key, settings.ledger_origin)
+
+
+# -- the head --------------------------------------------------------------------------------------
+def _checkpoint_view(cp: StoredCheckpoint | None) -> dict[str, Any] | None:
+    if cp is None:
+        return None
+    return {"tree_size": cp.tree_size, "root": cp.root_hash.hex(), "origin": cp.origin,
+            "key_hash": cp.key_hash, "signed_at": cp.signed_at.isoformat(), "note": cp.note}
+
+
+def ledger_root(uow: AbstractUnitOfWork) -> dict[str, Any]:
+    """The current tree size and root, and the latest signed checkpoint."""
+    with uow:
+        repo = _repo(uow)
+        head = repo.head()
+        return {"tree_size": head.size, "root": head.root().hex(),
+                "latest_checkpoint": _checkpoint_view(repo.latest_checkpoint())}
+
+
+# -- checkpoints -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    tree_size: int
+    root: bytes
+    note: str
+    new: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tree_size": self.tree_size, "root": self.root.hex(), "note": self.note, "new": self.new}
+
+
+def _sign_locked(repo: LedgerRepository, signer: NoteSigner, now: datetime) -> SignedCheckpoint:
+    head = repo.head(lock=True)  # no append can slip in between reading the root and signing it
+    root = head.root()
+    latest = repo.latest_checkpoint(signer.name)
+    if latest is not None:
+        if latest.tree_size > head.size:
+            raise LedgerError(f"the log has {head.size} entries but a checkpoint of {latest.tree_size} "
+                              "was signed: entries were removed; refusing to sign")
+        if latest.tree_size == head.size:
+            if latest.root_hash != root:
+                raise LedgerError(f"the root at size {head.size} differs from the signed one; refusing to sign")
+            return SignedCheckpoint(head.size, root, latest.note, new=False)
+        plan = consistency_plan(latest.tree_size, head.size)
+        proof = assemble(plan, repo.nodes(plan_nodes(plan)))
+        if not verify_consistency(latest.tree_size, head.size, latest.root_hash, root, proof):
+            raise LedgerError(f"the log is not an extension of the checkpoint signed at size "
+                              f"{latest.tree_size}; refusing to sign (run `nplhub ledger verify`)")
+    note = Checkpoint(signer.name, head.size, root).sign(signer)
+    repo.add_checkpoint(signer.name, head.size, root, signer.verifier.key_hash.hex(), now, note)
+    return SignedCheckpoint(head.size, root, note, new=True)
+
+
+def sign_checkpoint(uow: AbstractUnitOfWork, signer: NoteSigner, now: datetime | None = None) -> SignedCheckpoint:
+    """Sign the current tree head (or return the latest checkpoint if the tree has not grown)."""
+    with uow:
+        result = _sign_locked(_repo(uow), signer, now or datetime.now(UTC))
+        uow.commit()
+        return result
+
+
+# -- verification ---------------------------------------------------------------------------------
+def verify_ledger(uow: AbstractUnitOfWork, signer: NoteSigner | None = None) -> AuditReport:
+    """Recompute everything from the entries and compare it with what is stored and signed."""
+    with uow:
+        repo = _repo(uow)
+        return audit_log(repo.iter_entries(), repo.iter_nodes(), repo.head(), repo.checkpoints(),
+                         None if signer is None else signer.verifier)
+
+
+# -- proofs -------------------------------------------------------------------------------------------
+@dataclass
+class ProofBundle:
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def write(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(self.data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def export_proof(uow: AbstractUnitOfWork, leaf_index: int, signer: NoteSigner,
+                 now: datetime | None = None) -> ProofBundle:
+    """A self-contained bundle: the entry, its audit path to a signed checkpoint, the public key.
+
+    Uses the latest checkpoint if it covers the entry, otherwise signs a new one first."""
+    with uow:
+        repo = _repo(uow)
+        entry = repo.entry(leaf_index)
+        if entry is None:
+            raise LedgerError(f"the ledger has no entry {leaf_index}")
+        latest = repo.latest_checkpoint(signer.name)
+        if latest is None or latest.tree_size <= leaf_index:
+            signed = _sign_locked(repo, signer, now or datetime.now(UTC))
+            size, root, note = signed.tree_size, signed.root, signed.note
+        else:
+            size, root, note = latest.tree_size, latest.root_hash, latest.note
+        plan = inclusion_plan(leaf_index, size)
+        proof = assemble(plan, repo.nodes(plan_nodes(plan)))
+        if not verify_inclusion(leaf_index, size, entry.leaf_hash, proof, root):
+            raise LedgerError(f"entry {leaf_index} does not verify against the checkpoint of size {size}: "
+                              "run `nplhub ledger verify`")
+        uow.commit()
+    return ProofBundle({
+        "format": BUNDLE_FORMAT,
+        "leaf_index": leaf_index,
+        "entry": json.loads(entry.entry),
+        "entry_b64": base64.b64encode(entry.entry).decode(),
+        "leaf_hash": entry.leaf_hash.hex(),
+        "tree_size": size,
+        "inclusion_proof": [base64.b64encode(p).decode() for p in proof],
+        "checkpoint": note,
+        "public_key": signer.verifier.encode(),
+    })
+
+
+def check_bundle_file(path: Path) -> dict[str, Any]:
+    """Verify a bundle file with the standalone verifier (no database)."""
+    from nplhub.ledger.verifier import check_bundle
+
+    try:
+        bundle = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return {"ok": False, "reason": f"cannot read {path}: {exc}"}
+    if not isinstance(bundle, dict):
+        return {"ok": False, "reason": f"{path} is not a JSON object"}
+    return check_bundle(bundle)
+
+
+# -- the demo -------------------------------------------------------------------------------------------
+def demo_step(ctx: DemoContext) -> dict[str, object]:
+    """Last step of the demo: sign a checkpoint over every event the pipeline recorded."""
+    signed = sign_checkpoint(ctx.uow_factory(), signer_from_settings())
+    ctx.results["ledger"] = signed.as_dict()
+    return {
+        "entries / 账本条目": signed.tree_size,
+        "root / 根哈希": signed.root.hex()[:16] + "…",
+        "checkpoint / 签名检查点": signed.note.splitlines()[-1][:40] + "…",
+    }
