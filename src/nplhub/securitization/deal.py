@@ -80,12 +80,14 @@ class Tranche(_Model):
 
 class Fee(_Model):
     """A senior expense. `notes_balance`: annual `rate` Act/365F on all notes outstanding at the
-    start of the period; `collections`: `rate` times the period's collections; `fixed`: `amount`
-    each payment date."""
+    start of the period; `tranche_balance`: the same on one `tranche` (a guarantee fee such as
+    GACS's on the senior notes); `collections`: `rate` times the period's collections; `fixed`:
+    `amount` each payment date."""
 
     name: str = Field(min_length=1)
-    kind: Literal["tax", "trustee", "custodian", "other"] = "other"
-    basis: Literal["notes_balance", "collections", "fixed"] = "notes_balance"
+    kind: Literal["tax", "trustee", "custodian", "guarantee", "other"] = "other"
+    basis: Literal["notes_balance", "tranche_balance", "collections", "fixed"] = "notes_balance"
+    tranche: str | None = None
     rate: Decimal = Field(default=Decimal(0), ge=0, le=1)
     amount: Decimal = Field(default=Decimal(0), ge=0)
 
@@ -229,6 +231,11 @@ class Deal(_Model):
         for names, what in ((tranche_names, "tranche"), (fee_names, "fee")):
             if len(set(names)) != len(names):
                 raise ValueError(f"{what} names must be unique, got {names}")
+        for f in self.fees:
+            if (f.basis == "tranche_balance") != (f.tranche is not None):
+                raise ValueError(f"fee {f.name!r}: a tranche is named exactly when the basis is tranche_balance")
+            if f.tranche is not None and f.tranche not in tranche_names:
+                raise ValueError(f"fee {f.name!r} is charged on unknown tranche {f.tranche!r}")
         for label, steps in (("waterfall", self.waterfall), ("waterfall_on_trigger", self.waterfall_on_trigger)):
             for i, step in enumerate(steps or []):
                 if isinstance(step, PayFee) and step.fee not in fee_names:

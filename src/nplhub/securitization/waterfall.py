@@ -229,8 +229,9 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
         # accruals on the balances at the start of the period
         notes = sum(s.balance.values(), np.zeros(P, np.int64))
         for f in deal.fees:
-            if f.basis == "notes_balance":
-                due = scale(notes, to_ppm(f.rate) * days[k], YEAR_DEN, floor)
+            if f.basis in ("notes_balance", "tranche_balance"):
+                on = notes if f.tranche is None else s.balance[f.tranche]
+                due = scale(on, to_ppm(f.rate) * days[k], YEAR_DEN, floor)
             elif f.basis == "collections":
                 due = scale(c, to_ppm(f.rate), PPM, floor)
             else:
@@ -260,8 +261,9 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
             for f in deal.fees:
                 if f.name not in cover.covered_fees:
                     continue
-                if f.basis == "notes_balance":
-                    comp += scale(notes, to_ppm(f.rate) * days[k + 1], YEAR_DEN, floor)
+                if f.basis in ("notes_balance", "tranche_balance"):
+                    on = notes if f.tranche is None else s.balance[f.tranche]
+                    comp += scale(on, to_ppm(f.rate) * days[k + 1], YEAR_DEN, floor)
                 elif f.basis == "collections":
                     comp += scale(np.full(P, int(bp[k + 1]), np.int64), to_ppm(f.rate), PPM, floor)
                 else:
