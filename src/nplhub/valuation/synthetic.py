@@ -98,3 +98,68 @@ def synthetic_tape(n_loans: int, seed: int, *, cutoff: str = "2025-06-30") -> di
     price_index = pd.concat(rows, ignore_index=True)
     return {"counterparties": counterparties, "loans": loans, "collateral": collateral,
             "loan_collateral": links, "guarantees": guarantees, "price_index": price_index}
+
+
+# Known parameters of the synthetic disposals history (for tests that a fit recovers them).
+# Two-part recovery: multinomial logit (baseline: partial) with coefficients on
+# [1, log_exposure, coverage, secured, seg_sme, seg_individual] for loss and full, and a beta
+# regression for partial recoveries: logit(mu) = x·beta, precision phi.
+TRUE_RECOVERY = {
+    "loss": np.array([-1.0, 0.0, -1.5, 0.0, 0.2, 0.3]),
+    "full": np.array([-2.5, 0.0, 1.5, 0.0, -0.2, -0.3]),
+    "beta": np.array([-1.2, 0.0, 1.4, 0.3, -0.2, -0.3]),
+    "phi": 6.0,
+}
+# Weibull durations in months by route: scale (months) and shape.
+TRUE_DURATION = {
+    "collection": (10.0, 1.4), "restructuring": (14.0, 1.2), "bulk_transfer": (5.0, 2.0),
+    "single_transfer": (4.0, 2.0), "judicial_auction": (20.0, 1.6), "debt_to_equity": (30.0, 1.5),
+    "write_off": (8.0, 1.0),
+}
+ROUTE_EFFECT = {  # added to the beta mean's logit
+    "collection": 0.0, "restructuring": 0.4, "bulk_transfer": -0.5, "single_transfer": -0.3,
+    "judicial_auction": 0.3, "debt_to_equity": -0.2, "write_off": -1.5,
+}
+
+
+def synthetic_disposals(n_cases: int, seed: int, *, cutoff: str = "2025-06-30",
+                        years: float = 6.0) -> pd.DataFrame:
+    """A disposals history drawn from `TRUE_RECOVERY`, `TRUE_DURATION` and `ROUTE_EFFECT`.
+
+    Columns: the tape's disposals columns plus counterparty_type and coverage (the features of
+    the loan at the start of the case). Cases still running at the cut-off are open (no end date).
+    """
+    rng = np.random.default_rng(seed)
+    n = int(n_cases)
+    routes = np.array(list(TRUE_DURATION), dtype=object)
+    route = rng.choice(routes, size=n)
+    seg = rng.choice(np.array(CP_TYPES, dtype=object), size=n, p=[0.3, 0.35, 0.35])
+    exposure = np.round(np.select([seg == "corporate", seg == "sme"], [1e7, 2e6], 3e5) * rng.lognormal(0, 0.8, n), 2)
+    secured = rng.random(n) < 0.6
+    coverage = np.where(secured, rng.uniform(0.1, 1.5, n), 0.0)
+    x = np.column_stack([np.ones(n), np.log10(exposure), coverage, secured.astype(float),
+                         (seg == "sme").astype(float), (seg == "individual").astype(float)])
+    eta_loss, eta_full = x @ TRUE_RECOVERY["loss"], x @ TRUE_RECOVERY["full"]
+    denom = 1.0 + np.exp(eta_loss) + np.exp(eta_full)
+    p_loss, p_full = np.exp(eta_loss) / denom, np.exp(eta_full) / denom
+    u = rng.random(n)
+    mu = 1.0 / (1.0 + np.exp(-(x @ TRUE_RECOVERY["beta"] + np.array([ROUTE_EFFECT[r] for r in route]))))
+    phi = TRUE_RECOVERY["phi"]
+    partial = np.clip(rng.beta(mu * phi, (1.0 - mu) * phi), 1e-4, 1 - 1e-4)
+    rate = np.where(u < p_loss, 0.0, np.where(u < p_loss + p_full, 1.0, partial))
+    scale = np.array([TRUE_DURATION[r][0] for r in route])
+    shape = np.array([TRUE_DURATION[r][1] for r in route])
+    months = scale * rng.weibull(shape)
+    cut = pd.Timestamp(cutoff)
+    start = cut - pd.to_timedelta(rng.uniform(0, years * 365.25, n), unit="D")
+    end = start + pd.to_timedelta(months * 365.25 / 12.0, unit="D")
+    open_ = end > cut
+    return pd.DataFrame({
+        "loan_id": np.char.add("H", np.char.zfill(np.arange(n).astype(str), 8)),
+        "route": route, "start_date": start.normalize(),
+        "end_date": pd.Series(end.normalize()).where(~open_, pd.NaT),
+        "exposure_at_start": exposure,
+        "gross_recovery": np.where(open_, np.nan, np.round(rate * exposure, 2)),
+        "costs": np.where(open_, np.nan, np.round(0.02 * rate * exposure, 2)),
+        "buyer_type": None, "counterparty_type": seg, "coverage": coverage,
+    })
