@@ -1,0 +1,375 @@
+"""The five-category classification engine (五级分类) over a tape snapshot.
+
+The rules are floors: the derived class of a loan is the worst of the bank's reported class and
+every floor a rule sets (days past due, write-off, credit impairment and allowance, new-for-old
+refinancing, restructuring and its observation period, the blocked upgrade of an NPL, the
+non-retail debtor rules). Each fired rule is recorded as a reason bit (see `reasons.py`).
+
+Inputs are tape frames (`loans` required; `counterparties`, `forbearance`, `repayments` and
+`loan_states` used when given) and the as-of date, the snapshot's cut-off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nplhub.domain.classification import ORDERED_CLASSES, RiskClass
+from nplhub.domain.codes import RETAIL_PRODUCTS
+from nplhub.risk.reasons import BIT, explain
+from nplhub.risk.rules import RuleSet, load_ruleset
+
+RANK = {c.value: c.rank for c in ORDERED_CLASSES}
+CLASS_VALUES = np.array([c.value for c in ORDERED_CLASSES], dtype=object)
+NPL_RANK = RiskClass.SUBSTANDARD.rank
+RETAIL_PRODUCT_CODES = {p.value for p in RETAIL_PRODUCTS}
+CONCESSIONS = {"extension", "schedule_relief", "grace_period", "capitalisation", "rate_cut",
+               "principal_reduction", "collateral_release", "refinance_new_for_old"}
+
+
+class ClassificationInputError(ValueError):
+    """The tape frames lack what the engine needs (a column, a known class code)."""
+
+
+def class_ranks(values: pd.Series, what: str = "reported_class") -> np.ndarray:
+    """Ranks 0..4 of a column of class codes (English codes or Chinese terms)."""
+    mapped = values.map(RANK)
+    if mapped.isna().any():
+        unknown = values[mapped.isna()]
+        fixed = unknown.map(lambda v: RANK.get(RiskClass.parse(str(v)).value) if _parsable(v) else np.nan)
+        mapped = mapped.fillna(fixed)
+        if mapped.isna().any():
+            bad = values[mapped.isna()].iloc[0]
+            raise ClassificationInputError(f"{what}: unknown five-category class {bad!r}")
+    return mapped.to_numpy(dtype=np.int64)
+
+
+def _parsable(v: Any) -> bool:
+    try:
+        RiskClass.parse(str(v))
+        return True
+    except ValueError:
+        return False
+
+
+def month_index(values: pd.Series) -> np.ndarray:
+    """Months since year 0 (year * 12 + month) of dates or 'YYYY-MM' strings."""
+    stamps = pd.to_datetime(values.astype(str) if values.dtype == object else values, errors="coerce")
+    return (stamps.dt.year * 12 + stamps.dt.month).to_numpy(dtype=np.float64)
+
+
+def _as_date(value: Any) -> pd.Timestamp:
+    return pd.Timestamp(value).normalize()
+
+
+@dataclass
+class ClassificationResult:
+    """One row per loan: ids, reported and derived class, floors, reason bits and evidence."""
+
+    frame: pd.DataFrame
+    rules: RuleSet
+    as_of: pd.Timestamp
+
+    def reasons(self, loan_id: Any) -> list[dict[str, Any]]:
+        row = self.frame.loc[self.frame["loan_id"] == loan_id]
+        if row.empty:
+            raise KeyError(f"loan {loan_id!r} is not in the classification")
+        return explain(row.iloc[0].to_dict(), self.rules)
+
+    def records(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The output contract of `nplhub risk classify --json`."""
+        view = self.frame if limit is None else self.frame.head(limit)
+        cols = ["loan_id", "counterparty_id", "reported_class", "derived_class", "downgraded",
+                "outstanding_principal", "reason_bits", "days_past_due", "retail", "impaired_evidence",
+                "provision_ratio", "observation_end", "pre_restructuring_rank", "previous_rank",
+                "upgrade_blockers", "debtor_npl_share"]
+        out = []
+        for row in view[cols].to_dict("records"):
+            out.append({
+                "loan_id": row["loan_id"],
+                "counterparty_id": row["counterparty_id"],
+                "reported_class": row["reported_class"],
+                "derived_class": row["derived_class"],
+                "downgraded": bool(row["downgraded"]),
+                "outstanding_principal": float(row["outstanding_principal"]),
+                "reasons": explain(row, self.rules),
+            })
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        f = self.frame
+        counts = pd.crosstab(f["reported_class"], f["derived_class"]).reindex(
+            index=CLASS_VALUES, columns=CLASS_VALUES, fill_value=0)
+        amount = f.groupby("derived_class")["outstanding_principal"].sum().reindex(CLASS_VALUES, fill_value=0.0)
+        return {
+            "ruleset": {"name": self.rules.name, "version": self.rules.version},
+            "as_of": self.as_of.date().isoformat(),
+            "loans": int(len(f)),
+            "downgraded": int(f["downgraded"].sum()),
+            "derived_amount": {k: float(v) for k, v in amount.items()},
+            "reported_vs_derived": {r: {c: int(counts.loc[r, c]) for c in CLASS_VALUES} for r in CLASS_VALUES},
+        }
+
+
+def classify(
+    tables: Mapping[str, pd.DataFrame],
+    as_of: Any = None,
+    rules: RuleSet | None = None,
+) -> ClassificationResult:
+    """Classify every loan of the snapshot under `rules` (default: the 2023 rule)."""
+    rules = rules or load_ruleset()
+    if "loans" not in tables:
+        raise ClassificationInputError("the snapshot has no loans table")
+    loans = tables["loans"]
+    needed = {"loan_id", "counterparty_id", "reported_class", "days_past_due", "outstanding_principal"}
+    missing = needed - set(loans.columns)
+    if missing:
+        raise ClassificationInputError(f"loans lacks column(s) {', '.join(sorted(missing))}")
+    as_of_ts = _resolve_as_of(tables, as_of)
+    n = len(loans)
+    out = pd.DataFrame({
+        "loan_id": loans["loan_id"].to_numpy(),
+        "counterparty_id": loans["counterparty_id"].to_numpy(),
+        "reported_class": CLASS_VALUES[class_ranks(loans["reported_class"])],
+        "outstanding_principal": loans["outstanding_principal"].to_numpy(dtype=np.float64),
+        "days_past_due": loans["days_past_due"].fillna(0).to_numpy(dtype=np.int64),
+    })
+    reported = class_ranks(loans["reported_class"])
+    floor = np.zeros(n, dtype=np.int64)
+    bits = np.zeros(n, dtype=np.int64)
+    retail = _retail(loans, tables.get("counterparties"))
+    out["retail"] = retail
+    dpd = out["days_past_due"].to_numpy()
+
+    def apply(mask: np.ndarray, rank: Any, code: str) -> None:
+        nonlocal floor
+        floor = np.where(mask, np.maximum(floor, rank), floor)
+        bits[mask] |= BIT[code]
+
+    # days past due (retail loans may have their own table)
+    for is_retail in (False, True):
+        sel = retail == is_retail
+        fired = np.zeros(n, dtype=bool)
+        for f in rules.floors_for(is_retail):
+            m = sel & (dpd > f.days)
+            floor = np.where(m, np.maximum(floor, f.risk_class.rank), floor)
+            fired |= m
+        bits[fired] |= BIT["DPD_FLOOR"]
+    first = rules.floors_for(False)[0].days if rules.dpd_floors else 0
+    bits[(dpd > 0) & (dpd <= rules.technical_delay_days) & (dpd <= first)] |= BIT["TECHNICAL_DELAY"]
+    written_off = _bool(loans, "written_off")
+    apply(written_off, rules.written_off_class.rank, "WRITTEN_OFF")
+
+    impaired, evidence = _impairment(loans, tables.get("counterparties"))
+    out["impaired_evidence"] = evidence
+    if rules.impaired_floor is not None:
+        apply(impaired, rules.impaired_floor.rank, "CREDIT_IMPAIRED")
+    provision = loans["provision"].fillna(0).to_numpy(dtype=np.float64) if "provision" in loans else np.zeros(n)
+    balance = out["outstanding_principal"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(balance > 0, provision / balance, 0.0)
+    out["provision_ratio"] = ratio
+    ecl_eligible = impaired | (floor >= NPL_RANK) | (reported >= NPL_RANK)
+    fired = np.zeros(n, dtype=bool)
+    for e in rules.ecl_floors:
+        m = ecl_eligible & (ratio >= e.ratio)
+        floor = np.where(m, np.maximum(floor, e.risk_class.rank), floor)
+        fired |= m
+    bits[fired] |= BIT["ECL_FLOOR"]
+
+    forb = tables.get("forbearance")
+    if rules.new_for_old_floor is not None and forb is not None and len(forb):
+        nfo_loans = forb.loc[forb["measure"] == "refinance_new_for_old", "loan_id"]
+        apply(out["loan_id"].isin(nfo_loans).to_numpy(), rules.new_for_old_floor.rank, "NEW_FOR_OLD")
+
+    restr = _restructuring(loans, tables, as_of_ts, rules)
+    out["observation_end"] = restr["observation_end"]
+    out["pre_restructuring_rank"] = restr["pre_rank"]
+    if rules.restructured_floor is not None:
+        apply(restr["in_observation"], rules.restructured_floor.rank, "RESTRUCTURED_OBSERVATION")
+    if rules.restructured_missed_payment_floor is not None:
+        apply(restr["missed"], rules.restructured_missed_payment_floor.rank, "RESTRUCTURED_MISSED_PAYMENT")
+    from_npl = restr["in_observation"] & (restr["pre_rank"] >= NPL_RANK)
+    apply(from_npl, restr["pre_rank"], "RESTRUCTURED_FROM_NPL")
+
+    prev_rank, blockers = _upgrade_check(out, reported, np.maximum(reported, floor), tables, as_of_ts, rules)
+    out["previous_rank"] = prev_rank
+    out["upgrade_blockers"] = blockers
+    apply(blockers != "", prev_rank, "UPGRADE_BLOCKED")
+
+    interim = np.maximum(reported, floor)
+    share = np.zeros(n)
+    if rules.non_retail_npl_share is not None or rules.other_npl_floor is not None:
+        non_retail = ~retail
+        npl_amt = np.where(interim >= NPL_RANK, balance, 0.0)
+        grp = pd.DataFrame({"cp": out["counterparty_id"], "npl": npl_amt, "bal": balance, "nr": non_retail,
+                            "is_npl": interim >= NPL_RANK})
+        agg = grp[grp["nr"]].groupby("cp").agg(npl=("npl", "sum"), bal=("bal", "sum"), k=("is_npl", "sum"))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            agg["share"] = np.where(agg["bal"] > 0, agg["npl"] / agg["bal"], 0.0)
+        share = out["counterparty_id"].map(agg["share"]).fillna(0.0).to_numpy() * non_retail
+        k_npl = out["counterparty_id"].map(agg["k"]).fillna(0).to_numpy() * non_retail
+        if rules.non_retail_npl_share is not None:
+            m = non_retail & (share > rules.non_retail_npl_share) & (interim < NPL_RANK)
+            apply(m, NPL_RANK, "NON_RETAIL_NPL_SHARE")
+        if rules.other_npl_floor is not None:
+            m = non_retail & (k_npl > 0) & (interim < NPL_RANK) & ~(bits & BIT["NON_RETAIL_NPL_SHARE"]).astype(bool)
+            apply(m, rules.other_npl_floor.rank, "SAME_DEBTOR_NPL")
+    out["debtor_npl_share"] = share
+
+    derived = np.maximum(reported, floor)
+    out["floor_class"] = CLASS_VALUES[floor]
+    out["derived_class"] = CLASS_VALUES[derived]
+    out["downgraded"] = derived > reported
+    out["reason_bits"] = bits
+    return ClassificationResult(frame=out, rules=rules, as_of=as_of_ts)
+
+
+def _resolve_as_of(tables: Mapping[str, pd.DataFrame], as_of: Any) -> pd.Timestamp:
+    if as_of is not None:
+        return _as_date(as_of)
+    states = tables.get("loan_states")
+    if states is not None and len(states):
+        return _as_date(pd.to_datetime(states["as_of_date"]).max())
+    return pd.Timestamp.today().normalize()
+
+
+def _bool(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    col = frame[column]
+    if col.dtype == bool:
+        return col.to_numpy()
+    return col.map(lambda v: str(v).strip().lower() in ("true", "1", "yes", "y", "是")).to_numpy(dtype=bool)
+
+
+def _retail(loans: pd.DataFrame, counterparties: pd.DataFrame | None) -> np.ndarray:
+    if counterparties is not None and "counterparty_type" in counterparties:
+        kinds = loans["counterparty_id"].map(counterparties.set_index("counterparty_id")["counterparty_type"])
+        if kinds.notna().all():
+            return (kinds == "individual").to_numpy()
+    if "product" in loans:
+        return loans["product"].isin(RETAIL_PRODUCT_CODES).to_numpy()
+    return np.zeros(len(loans), dtype=bool)
+
+
+def _impairment(loans: pd.DataFrame, counterparties: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    n = len(loans)
+    evidence = np.full(n, "", dtype=object)
+    impaired = np.zeros(n, dtype=bool)
+    if counterparties is not None and "insolvency_status" in counterparties:
+        status = loans["counterparty_id"].map(counterparties.set_index("counterparty_id")["insolvency_status"])
+        m = status.isin(["restructuring", "bankruptcy", "liquidated"]).to_numpy()
+        evidence[m] = "debtor insolvency: " + status[m].astype(str).to_numpy()
+        impaired |= m
+    if "legal_status" in loans:
+        m = (loans["legal_status"] == "bankruptcy_claim").to_numpy() & ~impaired
+        evidence[m] = "bankruptcy claim filed"
+        impaired |= m
+    if "default_date" in loans:
+        m = loans["default_date"].notna().to_numpy() & ~impaired
+        evidence[m] = "default recorded"
+        impaired |= m
+    return impaired, evidence
+
+
+def _restructuring(loans: pd.DataFrame, tables: Mapping[str, pd.DataFrame], as_of: pd.Timestamp,
+                   rules: RuleSet) -> dict[str, np.ndarray]:
+    """Observation periods (Art 20): from the first instalment after the restructuring, at least
+    `observation_months` and `observation_instalments` monthly instalments; a missed payment
+    restarts the period."""
+    n = len(loans)
+    res_date = pd.to_datetime(loans["restructure_date"]) if "restructure_date" in loans else pd.Series(pd.NaT, index=loans.index)
+    flagged = _bool(loans, "restructured") | res_date.notna().to_numpy()
+    res_month = (res_date.dt.year * 12 + res_date.dt.month).to_numpy(dtype=np.float64)
+    as_of_month = as_of.year * 12 + as_of.month
+    length = max(rules.observation_months, rules.observation_instalments)
+    start = res_month + 1  # first instalment after the adjustment
+    missed_month = np.full(n, np.nan)
+    reps = tables.get("repayments")
+    if reps is not None and len(reps) and flagged.any():
+        r = reps[reps["loan_id"].isin(loans.loc[flagged, "loan_id"])]
+        due = r["amount_due"].fillna(0).to_numpy(dtype=np.float64) if "amount_due" in r else np.zeros(len(r))
+        paid = r["amount_paid"].fillna(0).to_numpy(dtype=np.float64)
+        miss = (due > 0) & (paid < due - np.maximum(1.0, 0.005 * due))
+        m_idx = month_index(r["month"])
+        rs = pd.Series(res_month, index=loans["loan_id"].to_numpy())
+        after = m_idx >= r["loan_id"].map(rs).to_numpy() + 1
+        last_miss = pd.Series(np.where(miss & after, m_idx, np.nan)).groupby(r["loan_id"].to_numpy()).max()
+        missed_month = loans["loan_id"].map(last_miss).to_numpy(dtype=np.float64)
+    restart = np.where(np.isnan(missed_month), start, np.fmax(start, missed_month + 1))
+    end_month = restart + length
+    in_obs = flagged & ~np.isnan(res_month) & (as_of_month < end_month)
+    dpd = loans["days_past_due"].fillna(0).to_numpy()
+    missed = in_obs & (~np.isnan(missed_month) | (dpd > rules.technical_delay_days))
+    end_dates = np.full(n, None, dtype=object)
+    ok = ~np.isnan(end_month)
+    end_dates[ok] = [pd.Timestamp(year=int((m - 1) // 12), month=int((m - 1) % 12) + 1, day=1) for m in end_month[ok]]
+    pre_rank = np.zeros(n, dtype=np.int64)
+    states = tables.get("loan_states")
+    if states is not None and len(states) and flagged.any():
+        s = states[states["loan_id"].isin(loans.loc[flagged, "loan_id"])][["loan_id", "as_of_date", "class"]].copy()
+        s["as_of_date"] = pd.to_datetime(s["as_of_date"])
+        s["res"] = s["loan_id"].map(pd.Series(res_date.to_numpy(), index=loans["loan_id"].to_numpy()))
+        s = s[s["as_of_date"] <= s["res"]].sort_values("as_of_date")
+        last = s.groupby("loan_id")["class"].last()
+        pre = loans["loan_id"].map(last)
+        pre_rank = np.where(pre.notna(), pre.map(RANK).fillna(0), 0).astype(np.int64)
+    return {"in_observation": in_obs, "missed": missed, "observation_end": end_dates, "pre_rank": pre_rank}
+
+
+def _upgrade_check(out: pd.DataFrame, reported: np.ndarray, interim: np.ndarray,
+                   tables: Mapping[str, pd.DataFrame], as_of: pd.Timestamp,
+                   rules: RuleSet) -> tuple[np.ndarray, np.ndarray]:
+    """Art 15: an NPL moves up to normal or special mention only when (1) arrears are repaid and
+    `upgrade_instalments` consecutive instalments (or `upgrade_months` months) are paid, (2) no
+    overdue remains and (3) the debtor has no other NPL at the bank."""
+    n = len(out)
+    prev = np.zeros(n, dtype=np.int64)
+    blockers = np.full(n, "", dtype=object)
+    states = tables.get("loan_states")
+    if states is None or not len(states) or not rules.upgrade_article:
+        return prev, blockers
+    s = states[["loan_id", "as_of_date", "class"]]
+    dates = pd.to_datetime(s["as_of_date"])
+    s = s[dates < as_of.replace(day=1)] if (dates.dt.normalize() == as_of).any() else s[dates < as_of]
+    if s.empty:
+        return prev, blockers
+    last_date = pd.to_datetime(s["as_of_date"]).max()
+    prev_cls = s[pd.to_datetime(s["as_of_date"]) == last_date].drop_duplicates("loan_id").set_index("loan_id")["class"]
+    prev = out["loan_id"].map(prev_cls).map(RANK).fillna(0).to_numpy(dtype=np.int64)
+    candidates = (prev >= NPL_RANK) & (reported < NPL_RANK)
+    if not candidates.any():
+        return prev, blockers
+    dpd = out["days_past_due"].to_numpy()
+    reasons: list[np.ndarray] = []
+    overdue = candidates & (dpd > 0)
+    reasons.append(np.where(overdue, "arrears not repaid", ""))
+    reps = tables.get("repayments")
+    need = max(rules.upgrade_instalments, 1)
+    paid_ok = np.zeros(n, dtype=bool)
+    if reps is not None and len(reps):
+        cand_ids = out.loc[candidates, "loan_id"]
+        r = reps[reps["loan_id"].isin(cand_ids)].copy()
+        r["m"] = month_index(r["month"])
+        r = r[(r["m"] <= as_of.year * 12 + as_of.month) & (r.get("amount_due", 0) > 0)].sort_values("m")
+        r["full"] = r["amount_paid"].fillna(0) >= r["amount_due"] - np.maximum(1.0, 0.005 * r["amount_due"])
+        tail = r.groupby("loan_id").tail(need)
+        agg = tail.groupby("loan_id")["full"].agg(["sum", "count"])
+        good = agg.index[(agg["count"] >= need) & (agg["sum"] >= need)]
+        paid_ok = out["loan_id"].isin(good).to_numpy()
+    reasons.append(np.where(candidates & ~paid_ok, f"fewer than {need} consecutive instalments paid in full", ""))
+    other = pd.Series(interim >= NPL_RANK).groupby(out["counterparty_id"].to_numpy()).transform("sum").to_numpy()
+    other_npl = candidates & ((other - (interim >= NPL_RANK)) > 0)
+    reasons.append(np.where(other_npl, "the debtor has another NPL at the bank", ""))
+    idx = np.flatnonzero(candidates)
+    blockers[idx] = ["; ".join(p for p in parts if p) for parts in zip(*(r[idx] for r in reasons))]
+    return prev, blockers
+
+
+def classify_records(result: ClassificationResult) -> list[dict[str, Any]]:
+    return result.records()
