@@ -4,7 +4,9 @@ from importlib import import_module
 
 # Modules that register repository implementations or the audit sink with the unit of work.
 ADAPTER_MODULES: list[str] = [
+    "nplhub.storage.datahub",
     "nplhub.storage.ledger",
+    "nplhub.storage.marketplace",
 ]
 
 
