@@ -6,6 +6,8 @@ import typer
 
 from nplhub.cli import db, demo
 from nplhub.cli import ledger as ledger_cli
+from nplhub.cli import portfolio as portfolio_cli
+from nplhub.cli import tape as tape_cli
 
 app = typer.Typer(
     name="nplhub",
@@ -15,6 +17,8 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(tape_cli.app, name="tape")
+app.add_typer(portfolio_cli.app, name="portfolio")
 app.command("demo")(demo.demo)
 
 

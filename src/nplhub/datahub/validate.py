@@ -1,0 +1,276 @@
+"""Strict, vectorised validation of a raw tape against the schema (codes: docs/tape-errors.md).
+
+`validate_tape(raw)` parses every column to its type, then checks keys, references between
+tables, the order of dates, the cut-off date, identity check digits, and finally the findings
+that are warnings, not errors. Each rule works on whole columns; issues are built only for the
+offending cells, at most `MAX_PER_GROUP` per (table, column, code) plus one line counting the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from nplhub.datahub import parsing
+from nplhub.datahub.checkdigits import valid_resident_ids, valid_usccs
+from nplhub.datahub.flat import split_flat
+from nplhub.datahub.issues import IssueLog, TapeIssue, error, errors_of
+from nplhub.datahub.mapping import allowed_codes, code_lookup, header_aliases, normalise_header
+from nplhub.datahub.readers import FLAT, RawTable, RawTape
+from nplhub.datahub.rules import check_cross_table, check_findings
+from nplhub.datahub.schema import TABLE_ORDER, TABLES, FieldSpec, TableSpec
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "money": pa.float64(), "number": pa.float64(), "rate": pa.float64(), "int": pa.int64(),
+    "date": pa.date32(), "bool": pa.bool_(),
+}
+
+
+def arrow_type(spec: FieldSpec) -> pa.DataType:
+    return ARROW_TYPES.get(spec.kind, pa.string())
+
+
+@dataclass(frozen=True)
+class TapeMeta:
+    portfolio_id: str
+    portfolio_name: str
+    cutoff_date: date
+    reporting_date: date | None = None
+    currency: str = "CNY"
+    seller: str | None = None
+
+
+@dataclass
+class ValidatedTape:
+    source: str
+    container: str
+    sha256: str
+    meta: TapeMeta | None
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    rows: dict[str, np.ndarray] = field(default_factory=dict)
+    issues: list[TapeIssue] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.meta is not None and not errors_of(self.issues)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {name: (self.tables[name].num_rows if name in self.tables else 0) for name in TABLE_ORDER}
+
+
+def validate_tape(raw: RawTape) -> ValidatedTape:
+    log = IssueLog(raw.issues)
+    tables = dict(raw.tables)
+    if FLAT in tables:
+        split, flat_issues = split_flat(tables.pop(FLAT))
+        tables.update(split)
+        log.issues.extend(flat_issues)
+    meta = validate_meta(raw.meta, log)
+    result = ValidatedTape(source=raw.source, container=raw.container, sha256=raw.sha256, meta=meta)
+    unreadable = {i.table for i in raw.issues if i.is_error}
+    for name in TABLE_ORDER:
+        spec = TABLES[name]
+        table = tables.get(name)
+        if table is None:
+            if spec.required and name not in unreadable:
+                log.add(error("MISSING_TABLE", f"the tape has no {name} table ({spec.label_zh}); it is required",
+                              table=name))
+            continue
+        typed = validate_table(spec, table, log)
+        if typed is not None:
+            result.tables[name] = typed
+            result.rows[name] = table.row_numbers()
+    check_cross_table(result.tables, result.rows, log, meta.cutoff_date if meta else None)
+    check_findings(result.tables, result.rows, log, meta.cutoff_date if meta else None)
+    _check_id_numbers(result.tables, result.rows, log)
+    result.issues = log.issues
+    return result
+
+
+def validate_meta(values: dict[str, str], log: IssueLog) -> TapeMeta | None:
+    where = "tape.yaml / _meta / flags"
+
+    def meta_error(code: str, key: str, message: str) -> None:
+        log.add(error(code, message, table="_meta", column=key, value=values.get(key)))
+
+    ok = True
+    pid = values.get("portfolio_id", "").strip()
+    if not pid:
+        meta_error("MISSING_METADATA", "portfolio_id", f"the tape has no portfolio_id (give it in {where})")
+        ok = False
+    elif len(pid) > 64 or any(ch in pid for ch in "@#/ ") :
+        meta_error("INVALID_METADATA", "portfolio_id",
+                   f"portfolio_id {pid!r} must be at most 64 characters, without @, #, / or spaces")
+        ok = False
+    dates: dict[str, date | None] = {}
+    for key in ("cutoff_date", "reporting_date"):
+        text = values.get(key, "").strip()
+        if not text:
+            dates[key] = None
+            continue
+        parsed, bad = parsing.parse_date(pa.array([text]))
+        if bad[0]:
+            meta_error("INVALID_METADATA", key, f"{key} {text!r} is not a date (write YYYY-MM-DD)")
+            ok = False
+            dates[key] = None
+        else:
+            dates[key] = parsed[0].as_py()
+    cutoff = dates["cutoff_date"]
+    if cutoff is None and not values.get("cutoff_date", "").strip():
+        meta_error("MISSING_METADATA", "cutoff_date", f"the tape has no cutoff_date (give it in {where})")
+        ok = False
+    reporting = dates["reporting_date"]
+    if cutoff is not None and reporting is not None and reporting < cutoff:
+        meta_error("INVALID_METADATA", "reporting_date",
+                   f"reporting_date {reporting} is before cutoff_date {cutoff}")
+        ok = False
+    currency_values, bad_currency = parsing.parse_currency(pa.array([values.get("currency") or "CNY"]))
+    if bad_currency[0]:
+        meta_error("INVALID_METADATA", "currency", f"currency {values.get('currency')!r} is not an ISO 4217 code")
+        ok = False
+    if not ok or cutoff is None:
+        return None
+    return TapeMeta(portfolio_id=pid, portfolio_name=values.get("portfolio_name") or pid, cutoff_date=cutoff,
+                    reporting_date=reporting, currency=str(currency_values[0].as_py()),
+                    seller=values.get("seller") or None)
+
+
+def validate_table(spec: TableSpec, raw: RawTable, log: IssueLog) -> pa.Table | None:
+    name = spec.name
+    aliases = header_aliases(spec)
+    position: dict[str, int] = {}
+    for i, header in enumerate(raw.headers):
+        canonical = aliases.get(normalise_header(header))
+        if canonical is None:
+            if header.strip():
+                log.add(TapeIssue(name, 1, header, header, "UNKNOWN_COLUMN",
+                                  f"column {header!r} is not part of the {name} table; it was ignored", "warning"))
+        elif canonical in position:
+            log.add(error("DUPLICATE_COLUMN", f"columns {raw.headers[position[canonical]]!r} and {header!r} both mean "
+                          f"{canonical}", table=name, row=1, column=header, value=header))
+        else:
+            position[canonical] = i
+    missing = [f for f in spec.fields if f.required and f.name not in position]
+    for f in missing:
+        log.add(error("MISSING_COLUMN", f"the {name} table has no {f.name} column ({f.label_zh}); it is required",
+                      table=name, row=1, column=f.name))
+    if raw.num_rows == 0 and spec.required:
+        log.add(error("EMPTY_TABLE", f"the {name} table has a header but no rows", table=name, row=2))
+    rows = raw.row_numbers()
+    n = raw.num_rows
+    columns: dict[str, pa.Array] = {}
+    for spec_field in spec.fields:
+        if spec_field.name not in position:
+            default = spec_field.default
+            columns[spec_field.name] = pa.nulls(n, arrow_type(spec_field)) if default is None else \
+                pa.array([default] * n, pa.string())
+            continue
+        text = parsing.clean_text(raw.data.column(position[spec_field.name]).combine_chunks())
+        columns[spec_field.name] = _parse_column(name, spec_field, text, rows, log)
+    return pa.table(columns)
+
+
+def _label(f: FieldSpec) -> str:
+    return f"{f.name} ({f.label_zh})"
+
+
+def _parse_column(table: str, f: FieldSpec, text: pa.Array, rows: np.ndarray, log: IssueLog) -> pa.Array:
+    label = _label(f)
+
+    def report(mask: np.ndarray, code: str, what: str, values: pa.Array = text) -> None:
+        log.cells(table, rows, mask, f.name, values, code, lambda _i, v: f"{label} {v!r} {what}")
+
+    kind = f.kind
+    values: pa.Array
+    if kind in ("money", "number"):
+        values, bad, imprecise = parsing.parse_decimal(text, 2 if kind == "money" else None)
+        report(bad, "INVALID_NUMBER", "is not a number")
+        report(imprecise, "MONEY_PRECISION", "has more than two decimals (amounts are in yuan and fen)")
+    elif kind == "int":
+        values, bad = parsing.parse_int(text)
+        report(bad, "INVALID_INTEGER", "is not a whole number")
+    elif kind == "rate":
+        values, bad = parsing.parse_rate(text)
+        report(bad, "INVALID_RATE", "is not a rate (write 0.0435 or 4.35%)")
+    elif kind == "date":
+        values, bad = parsing.parse_date(text)
+        report(bad, "INVALID_DATE", "is not a valid date (write YYYY-MM-DD; YYYY/MM/DD, YYYYMMDD and Excel "
+               "serial dates are accepted)")
+    elif kind == "month":
+        values, bad = parsing.parse_month(text)
+        report(bad, "INVALID_MONTH", "is not a month (write YYYY-MM)")
+    elif kind == "bool":
+        values, bad = parsing.parse_bool(text)
+        report(bad, "INVALID_BOOLEAN", "is not yes/no (write true/false, 1/0 or 是/否)")
+    elif kind in ("code", "industry"):
+        values, bad = parsing.parse_code(text, code_lookup(f))
+        report(bad, "UNKNOWN_CODE", f"is not a known code; expected {allowed_codes(f)} or the Chinese term")
+    elif kind == "region":
+        values, bad = parsing.parse_region(text)
+        report(bad, "INVALID_REGION", "is not a GB/T 2260 six-digit administrative code of a province")
+    elif kind == "currency":
+        values, bad = parsing.parse_currency(text)
+        report(bad, "INVALID_CURRENCY", "is not an ISO 4217 currency code")
+        values = pc.fill_null(values, f.default or "CNY")
+    elif kind == "id_number":
+        values, bad = parsing.parse_id_number(text)
+        report(bad, "INVALID_ID_NUMBER", "is not an 18-character resident identity number or unified social "
+               "credit code")
+    else:
+        values = text
+        if f.max_length is not None:
+            report(parsing.too_long(text, f.max_length), "VALUE_TOO_LONG",
+                   f"is longer than {f.max_length} characters")
+    if f.required:
+        report(np.asarray(pc.is_null(text).to_numpy(zero_copy_only=False), dtype=bool), "REQUIRED_VALUE",
+               "is empty; the column is required")
+    if kind in ("money", "number", "int", "rate"):
+        _check_range(table, f, values, text, rows, log)
+    return values
+
+
+def _check_range(table: str, f: FieldSpec, values: pa.Array, text: pa.Array, rows: np.ndarray,
+                 log: IssueLog) -> None:
+    label = _label(f)
+    if f.min_value is not None:
+        below = np.asarray(pc.fill_null(pc.less(values, f.min_value), False).to_numpy(zero_copy_only=False), dtype=bool)
+        if f.kind in ("money", "number") and f.min_value == 0:
+            log.cells(table, rows, below, f.name, text, "NEGATIVE_AMOUNT",
+                      lambda _i, v: f"{label} {v} is negative; balances and amounts cannot be below zero")
+        else:
+            log.cells(table, rows, below, f.name, text, "OUT_OF_RANGE",
+                      lambda _i, v: f"{label} {v} is below the minimum {f.min_value:g}")
+    if f.max_value is not None:
+        above = np.asarray(pc.fill_null(pc.greater(values, f.max_value), False).to_numpy(zero_copy_only=False),
+                           dtype=bool)
+        hint = " (a percentage must carry its % sign: 4.35% or 0.0435)" if f.kind == "rate" else ""
+        log.cells(table, rows, above, f.name, text, "OUT_OF_RANGE",
+                  lambda _i, v: f"{label} {v} is above the maximum {f.max_value:g}{hint}")
+
+
+def _check_id_numbers(tables: dict[str, pa.Table], rows: dict[str, np.ndarray], log: IssueLog) -> None:
+    if "counterparties" not in tables:
+        return
+    table = tables["counterparties"]
+    ids = table.column("id_number").combine_chunks()
+    kinds = table.column("counterparty_type").combine_chunks()
+    present = np.asarray(pc.is_valid(ids).to_numpy(zero_copy_only=False), dtype=bool)
+    if not present.any():
+        return
+    individual = np.asarray(pc.fill_null(pc.equal(kinds, "individual"), False).to_numpy(zero_copy_only=False),
+                            dtype=bool)
+    bad = np.zeros(len(ids), dtype=bool)
+    for mask, check in ((present & individual, valid_resident_ids), (present & ~individual, valid_usccs)):
+        idx = np.flatnonzero(mask)
+        if idx.size:
+            values = pc.take(ids, pa.array(idx)).to_pylist()
+            bad[idx] = ~check(values)
+    log.cells("counterparties", rows["counterparties"], bad, "id_number", ids, "BAD_CHECK_DIGIT",
+              lambda i, v: f"id_number {v} fails its check digit ("
+              + ("GB 11643 resident identity number" if individual[i] else "GB 32100 unified social credit code")
+              + "): a digit is mistyped")
