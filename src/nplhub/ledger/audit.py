@@ -53,6 +53,7 @@ class CheckpointRow(Protocol):
 class Problem:
     position: int | None  # the first leaf index concerned, when there is one
     message: str
+    exact: bool = False  # found on the entry itself (not inferred from hashes over several entries)
 
 
 @dataclass
@@ -68,11 +69,15 @@ class AuditReport:
 
     @property
     def first_bad_entry(self) -> int | None:
-        positions = [p.position for p in self.problems if p.position is not None]
+        """The lowest position an entry check names; failing only hashes over several entries, the lowest
+        first entry under them (entries after a deleted one sit at shifted positions, which makes the
+        hashes over them fail too: the entry checks are the better witness)."""
+        exact = [p.position for p in self.problems if p.exact and p.position is not None]
+        positions = exact or [p.position for p in self.problems if p.position is not None]
         return min(positions) if positions else None
 
     def as_dict(self) -> dict[str, Any]:
-        ordered = sorted(self.problems, key=lambda p: (p.position is None, p.position or 0))
+        ordered = sorted(self.problems, key=lambda p: (not p.exact, p.position is None, p.position or 0))
         return {"ok": self.ok, "entries": self.entries, "root": self.root.hex(),
                 "checkpoints_checked": self.checkpoints, "first_bad_entry": self.first_bad_entry,
                 "problem_count": len(self.problems),
@@ -93,16 +98,16 @@ def _check_entries(entries: Iterable[EntryRow], report: AuditReport) -> list[byt
     for row in entries:
         if row.leaf_index != expected:
             report.problems.append(Problem(expected, f"entries {expected}..{row.leaf_index - 1} are missing "
-                                                     "(deleted rows)"))
+                                                     "(deleted rows)", exact=True))
         claimed = _claimed_index(row.entry)
         if claimed != row.leaf_index:
             report.problems.append(Problem(min(row.leaf_index, len(hashes)),
                                            f"entry {row.leaf_index} says it is entry {claimed}: "
-                                           "rows were reordered, moved or renumbered"))
+                                           "rows were reordered, moved or renumbered", exact=True))
         recomputed = leaf_hash(row.entry)
         if recomputed != row.leaf_hash:
             report.problems.append(Problem(row.leaf_index, f"entry {row.leaf_index} was altered: its bytes "
-                                                           "no longer hash to its leaf hash"))
+                                                           "no longer hash to its leaf hash", exact=True))
         hashes.append(recomputed)
         expected = row.leaf_index + 1
     return hashes
@@ -117,7 +122,9 @@ def _levels(leaves: list[bytes]) -> list[list[bytes]]:
 
 
 def _check_nodes(stored: Iterable[tuple[int, int, bytes]], levels: list[list[bytes]], report: AuditReport) -> None:
+    n = len(levels[0])
     next_index = [0] * (len(levels) + 1)
+    mismatched: set[tuple[int, int]] = set()
 
     def missing(level: int, upto: int) -> None:
         if upto > next_index[level]:
@@ -126,19 +133,27 @@ def _check_nodes(stored: Iterable[tuple[int, int, bytes]], levels: list[list[byt
                                                            "are missing"))
 
     for level, index, value in stored:
-        span = f"entries {index << level}..{((index + 1) << level) - 1}"
         if level < 1 or level >= len(levels) or index >= len(levels[level]):
-            report.problems.append(Problem(index << level if level >= 0 else None,
-                                           f"a stored interior hash ({level}, {index}) over {span} "
-                                           "has no counterpart in the log"))
+            start = max(index << level, 0)
+            report.problems.append(Problem(max(start, n), f"a stored interior hash ({level}, {index}) over "
+                                                          f"entries from {start} has no counterpart in the log"))
             continue
         missing(level, index)
         if levels[level][index] != value:
-            report.problems.append(Problem(index << level, f"the stored interior hash over {span} does not "
-                                                           "match the entries: one of them was rewritten"))
+            mismatched.add((level, index))
         next_index[level] = index + 1
     for level in range(1, len(levels)):
         missing(level, len(levels[level]))
+    # Report the lowest failing nodes: a node above a failing node fails as a consequence.
+    lowest = sorted((lv, ix) for lv, ix in mismatched
+                    if (lv - 1, 2 * ix) not in mismatched and (lv - 1, 2 * ix + 1) not in mismatched)
+    for level, index in lowest:
+        first, last = index << level, ((index + 1) << level) - 1
+        report.problems.append(Problem(first, f"the stored interior hash over entries {first}..{last} does not "
+                                              "match them: one of them was rewritten"))
+    if len(mismatched) > len(lowest):
+        report.problems.append(Problem(None, f"{len(mismatched) - len(lowest)} interior hashes above those fail "
+                                             "as a consequence"))
 
 
 def root_at(levels: Sequence[Sequence[bytes]], size: int) -> bytes:

@@ -18,6 +18,7 @@ identity numbers can be guessed, which is why events should reference records by
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,44 @@ PERSONAL_FIELDS = frozenset({
 
 class CanonicalisationError(ValueError):
     """A record cannot be written as RFC 8785 JSON (NaN, infinity, a non-JSON type...)."""
+
+
+_MAX_SAFE_INTEGER = 2**53 - 1
+_NOT_PLAIN, _PERSONAL = 1, 2
+# The C JSON encoder gives RFC 8785 bytes for "plain" values (below): keys sorted by code point equal
+# keys sorted by UTF-16 unit below U+D800; strings are escaped alike (quote, backslash, controls as
+# short escapes or lowercase u00xx); integers within +-(2**53 - 1) print alike. Anything else (floats, larger
+# integers, characters from U+D800 up) goes through `rfc8785`, the reference. A property test
+# holds the two equal on arbitrary JSON values.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _plain_text(text: str) -> bool:
+    return text.isascii() or max(text) < "\ud800"
+
+
+def _scan(value: Any) -> int:
+    """Flags: _NOT_PLAIN if the fast encoder may differ from RFC 8785, _PERSONAL if a personal field is set."""
+    kind = type(value)
+    if kind is str:
+        return 0 if _plain_text(value) else _NOT_PLAIN
+    if kind is dict:
+        flags = 0
+        for key, item in value.items():
+            if type(key) is not str or not _plain_text(key):
+                flags |= _NOT_PLAIN
+            elif item is not None and key.lower() in PERSONAL_FIELDS and not _is_masked(item):
+                flags |= _PERSONAL
+            flags |= _scan(item)
+        return flags
+    if kind is list or kind is tuple:
+        flags = 0
+        for item in value:
+            flags |= _scan(item)
+        return flags
+    if kind is int:
+        return 0 if -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER else _NOT_PLAIN
+    return 0 if value is None or kind is bool else _NOT_PLAIN
 
 
 def mask_personal_data(value: Any) -> Any:
@@ -57,6 +96,12 @@ def _is_masked(item: Any) -> bool:
 
 def canonical_bytes(value: Any) -> bytes:
     """RFC 8785 bytes of a JSON-ready value."""
+    if not _scan(value) & _NOT_PLAIN:
+        return _ENCODER.encode(value).encode("utf-8")
+    return _reference_bytes(value)
+
+
+def _reference_bytes(value: Any) -> bytes:
     try:
         return bytes(rfc8785.dumps(value))
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
@@ -73,4 +118,6 @@ def timestamp(moment: datetime | None = None) -> str:
 
 def entry_bytes(index: int, recorded_at: str, record: Mapping[str, Any]) -> bytes:
     """The canonical bytes of the entry at leaf `index` (the leaf's data d)."""
-    return canonical_bytes({"event": mask_personal_data(record), "index": index, "recorded_at": recorded_at})
+    if _scan(record) & _PERSONAL:
+        record = mask_personal_data(record)
+    return canonical_bytes({"event": record, "index": index, "recorded_at": recorded_at})

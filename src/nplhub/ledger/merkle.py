@@ -125,13 +125,11 @@ def verify_inclusion(index: int, tree_size: int, leaf_hash: bytes, proof: Sequen
 def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes,
                        proof: Sequence[bytes]) -> bool:
     """RFC 9162 §2.1.4.2: is the tree (old_size, old_root) a prefix of (new_size, new_root)?"""
-    if not _all_hashes_sized(old_root, new_root, *proof):
-        return False
-    if old_size <= 0 or new_size < old_size:
+    if old_size <= 0 or new_size < old_size:  # size 0 -> anything, even 0 -> 0, is an error
         return False
     if old_size == new_size:
         return len(proof) == 0 and old_root == new_root
-    if not proof:
+    if not proof or not _all_hashes_sized(old_root, new_root, *proof):
         return False
     path = list(proof)
     if old_size & (old_size - 1) == 0:  # an exact power of two: the old root is itself a node

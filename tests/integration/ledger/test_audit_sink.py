@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from nplhub import storage
+import nplhub.storage.ledger  # noqa: F401  (registers the ledger's repository and audit sink)
 from nplhub.domain.events import GenericEvent
 from nplhub.ledger import merkle
 from nplhub.ledger.log import assemble, inclusion_plan, plan_nodes
@@ -17,7 +17,6 @@ from nplhub.storage.unit_of_work import SqlAlchemyUnitOfWork
 
 @pytest.fixture
 def engine(migrated_url):
-    storage.load_adapters()
     engine = make_engine(migrated_url)
     yield engine
     engine.dispose()
