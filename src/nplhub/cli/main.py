@@ -7,6 +7,7 @@ import typer
 from nplhub.cli import db, demo
 from nplhub.cli import ledger as ledger_cli
 from nplhub.cli import portfolio as portfolio_cli
+from nplhub.cli import risk as risk_cli
 from nplhub.cli import tape as tape_cli
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(tape_cli.app, name="tape")
 app.add_typer(portfolio_cli.app, name="portfolio")
+app.add_typer(risk_cli.app, name="risk")
 app.command("demo")(demo.demo)
 
 
