@@ -9,6 +9,7 @@ from nplhub.cli import ledger as ledger_cli
 from nplhub.cli import portfolio as portfolio_cli
 from nplhub.cli import risk as risk_cli
 from nplhub.cli import tape as tape_cli
+from nplhub.cli.demo_data import demo_data
 
 app = typer.Typer(
     name="nplhub",
@@ -22,6 +23,7 @@ app.add_typer(tape_cli.app, name="tape")
 app.add_typer(portfolio_cli.app, name="portfolio")
 app.add_typer(risk_cli.app, name="risk")
 app.command("demo")(demo.demo)
+app.command("demo-data")(demo_data)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,126 @@
+"""The loan book's static terms: who borrows what, when, for how long, at which rate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from nplhub.datahub.generator.calibration import PRODUCTS, ROUTE_CHOICE, ROUTE_ORDER, ROUTES, ProductSpec
+
+SEGMENTS: tuple[str, ...] = ("corporate", "sme", "individual")
+AVG_MONTH_DAYS = 30.4375
+
+
+@dataclass
+class LoanBook:
+    """One entry per loan, all numpy arrays of equal length."""
+
+    cp_index: npt.NDArray[np.int64]
+    segment: npt.NDArray[np.int8]  # index into SEGMENTS
+    product: npt.NDArray[np.str_]
+    principal: npt.NDArray[np.float64]
+    term: npt.NDArray[np.int64]  # months
+    rate: npt.NDArray[np.float64]
+    method: npt.NDArray[np.str_]
+    secured: npt.NDArray[np.bool_]
+    collateral_type: npt.NDArray[np.str_]  # first collateral's type ('' if unsecured)
+    origination: npt.NDArray[np.datetime64]
+    maturity: npt.NDArray[np.datetime64]
+    extension_count: npt.NDArray[np.int64]
+    route: npt.NDArray[np.str_]  # the route a disposal would take
+    duration_days: npt.NDArray[np.int64]  # and how long it would last
+    pre_window: npt.NDArray[np.bool_]  # disposal already under way before the history window
+
+    def __len__(self) -> int:
+        return len(self.principal)
+
+
+def _choose(rng: np.random.Generator, options: tuple[tuple[str, float], ...], n: int) -> npt.NDArray[np.str_]:
+    if not options or n == 0:
+        return np.full(n, "", dtype="U16")
+    names = np.array([o for o, _ in options], dtype="U16")
+    p = np.array([w for _, w in options], dtype=float)
+    return names[rng.choice(len(names), size=n, p=p / p.sum())]
+
+
+def draw_loans(rng: np.random.Generator, cp_index: npt.NDArray[np.int64], segment: npt.NDArray[np.int8],
+               cutoff: np.datetime64, pre_window_share: float) -> LoanBook:
+    """Static loan terms; segment per loan comes from its counterparty."""
+    n = len(cp_index)
+    product = np.empty(n, dtype="U20")
+    principal = np.empty(n)
+    term = np.empty(n, dtype=np.int64)
+    rate = np.empty(n)
+    method = np.empty(n, dtype="U20")
+    secured = np.zeros(n, dtype=bool)
+    ctype = np.full(n, "", dtype="U16")
+    for s, seg_name in enumerate(SEGMENTS):
+        rows = np.flatnonzero(segment == s)
+        specs: tuple[ProductSpec, ...] = PRODUCTS[seg_name]
+        shares = np.array([sp.share for sp in specs])
+        pick = rng.choice(len(specs), size=len(rows), p=shares / shares.sum())
+        for j, sp in enumerate(specs):
+            r = rows[pick == j]
+            m = len(r)
+            product[r] = sp.product
+            principal[r] = np.round(sp.median_principal * np.exp(sp.sigma * rng.standard_normal(m)), -2)
+            term[r] = np.array(sp.term_months)[rng.integers(0, len(sp.term_months), m)]
+            rate[r] = np.round(rng.uniform(*sp.rate_range, m), 4)
+            method[r] = _choose(rng, sp.methods, m)
+            sec = rng.random(m) < sp.secured_p
+            secured[r] = sec
+            ctype[r] = np.where(sec, _choose(rng, sp.collateral_types, m), "")
+    principal = np.maximum(principal, 1000.0)
+
+    # Age at the cut-off: uniform over the term (capped at ten years); working-capital loans may
+    # be older than their term, having been extended (展期/续贷) in 12-month steps.
+    cap = np.minimum(term, 120)
+    renewable = product == "working_capital"
+    span = np.where(renewable, np.maximum(cap, 48), cap)
+    age_months = rng.random(n) * span
+    ext = np.where(renewable & (age_months > term), np.ceil((age_months - term) / 12).astype(np.int64), 0)
+    cutoff_d = cutoff.astype("datetime64[D]")
+    origination = cutoff_d - np.round(age_months * AVG_MONTH_DAYS).astype("timedelta64[D]")
+
+    route_idx = np.zeros(n, dtype=np.int64)
+    for s, seg_name in enumerate(SEGMENTS):
+        for sec_flag in (True, False):
+            r = np.flatnonzero((segment == s) & (secured == sec_flag))
+            p = np.array(ROUTE_CHOICE[(seg_name, sec_flag)])
+            route_idx[r] = rng.choice(len(ROUTE_ORDER), size=len(r), p=p / p.sum())
+    route = np.array(ROUTE_ORDER, dtype="U20")[route_idx]
+    med = np.array([ROUTES[r].median_days for r in ROUTE_ORDER])[route_idx]
+    sig = np.array([ROUTES[r].duration_sigma for r in ROUTE_ORDER])[route_idx]
+    duration = np.maximum(np.round(med * np.exp(sig * rng.standard_normal(n))), 20).astype(np.int64)
+
+    pre_window = rng.random(n) < pre_window_share
+    return LoanBook(
+        cp_index=cp_index, segment=segment, product=product, principal=principal, term=term, rate=rate,
+        method=method, secured=secured, collateral_type=ctype, origination=origination,
+        maturity=add_months(origination, term + 12 * ext), extension_count=ext, route=route, duration_days=duration, pre_window=pre_window,
+    )
+
+
+def add_months(dates: npt.NDArray[np.datetime64], months: npt.NDArray[np.int64]) -> npt.NDArray[np.datetime64]:
+    """Calendar month arithmetic, the day clipped to the target month's length."""
+    d = dates.astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    day = (d - month.astype("datetime64[D]")).astype(np.int64)
+    target = month + months.astype("timedelta64[M]")
+    last = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64) - 1
+    return target.astype("datetime64[D]") + np.minimum(day, last).astype("timedelta64[D]")
+
+
+def remaining_share(method: npt.NDArray[np.str_], rate: npt.NDArray[np.float64], term: npt.NDArray[np.int64],
+                    paid: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """Share of the original principal still outstanding after `paid` scheduled instalments."""
+    k = np.minimum(paid, term).astype(float)
+    n = term.astype(float)
+    r = rate / 12.0
+    growth_n = (1 + r) ** n
+    annuity = np.where(r > 0, (growth_n - (1 + r) ** k) / np.maximum(growth_n - 1, 1e-12), 1 - k / n)
+    linear = 1 - k / n
+    bullet = np.where(k < n, 1.0, 0.0)
+    return np.where(method == "equal_instalment", annuity, np.where(method == "equal_principal", linear, bullet))
