@@ -6,7 +6,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from nplhub import __version__
-from nplhub.api.routers import health
+from nplhub.api.errors import install_error_handlers
+from nplhub.api.routers import health, portfolio
 from nplhub.api.security import TokenTable
 from nplhub.bootstrap import Platform, bootstrap
 
@@ -20,7 +21,9 @@ def create_app(platform: Platform | None = None, tokens: TokenTable | None = Non
     )
     app.state.platform = platform
     app.state.tokens = tokens or TokenTable.from_environment()
+    install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(portfolio.router)
     from nplhub.web import routes as web_routes
 
     app.include_router(web_routes.router)

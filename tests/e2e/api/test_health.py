@@ -25,3 +25,14 @@ def test_dashboard_speaks_chinese_by_default_and_english_on_request(tmp_path):
     en = client.get("/?lang=en")
     assert "Portfolio overview" in en.text
     assert en.cookies.get("nplhub_lang") == "en"
+
+
+def test_portfolio_summary_before_any_import_is_a_404_with_a_sentence(tmp_path):
+    response = make_client(tmp_path).get("/api/portfolio/summary")
+    assert response.status_code == 404
+    assert "no snapshot has been imported" in response.json()["detail"]
+
+
+def test_an_unknown_token_gets_401_not_anonymous_access(tmp_path):
+    client = make_client(tmp_path, {"good": "admin"})
+    assert client.get("/api/portfolio/summary", headers={"X-API-Key": "bad"}).status_code == 401

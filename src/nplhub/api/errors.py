@@ -1,0 +1,19 @@
+"""Domain errors become HTTP answers with the sentence the domain wrote."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from nplhub.domain.errors import Conflict, DomainError, InvalidTransition, NotFound
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        status = 422
+        if isinstance(exc, NotFound):
+            status = 404
+        elif isinstance(exc, Conflict | InvalidTransition):
+            status = 409
+        return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=status)
