@@ -176,6 +176,8 @@ def _read_csv(path: Path, name: str, tape: RawTape, digest: Any) -> RawTable | N
     if data.startswith(_BOM):
         data = data[len(_BOM):]
     try:
+        if not _is_utf8(data):
+            raise _NotUtf8
         return _parse_csv(data, name, path.name, tape)
     except _NotUtf8:
         try:
@@ -190,6 +192,17 @@ def _read_csv(path: Path, name: str, tape: RawTape, digest: Any) -> RawTable | N
 
 class _NotUtf8(Exception):
     pass
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Arrow's UTF-8 validation over the whole file, without copying or decoding it."""
+    offsets = pa.array([0, len(data)], pa.int64()).buffers()[1]
+    view = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        view.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _parse_csv(data: bytes, name: str, source: str, tape: RawTape) -> RawTable | None:
@@ -235,7 +248,7 @@ def _parse_csv(data: bytes, name: str, source: str, tape: RawTape) -> RawTable |
         return None
     for number, text in invalid:
         fields = len(next(csv.reader([text]), []))
-        line = None if number is None else number + 1
+        line = number  # Arrow counts file lines from 1, the header included
         tape.issues.append(error(
             "TRUNCATED_ROW", f"this line has {fields} field(s) where the header has {len(headers)}: "
             "the file is truncated or a separator is missing", table=name, row=line, value=text))

@@ -1,0 +1,87 @@
+"""`nplhub tape validate|import` and `nplhub portfolio summary` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nplhub.cli.main import app
+from nplhub.datahub.issues import ISSUE_KEYS
+from nplhub.datahub.sample import SAMPLE_META, sample_tables
+from nplhub.datahub.writers import write_tables
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def database(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NPLHUB_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("NPLHUB_DATA_DIR", str(tmp_path / "var"))
+
+
+def _good(tmp_path: Path) -> Path:
+    return write_tables(sample_tables(), SAMPLE_META, tmp_path / "good", "csv")
+
+
+def _bad(tmp_path: Path) -> Path:
+    tables = sample_tables()
+    tables["loans"].loc[1, "days_past_due"] = "ninety"
+    return write_tables(tables, SAMPLE_META, tmp_path / "bad", "csv")
+
+
+def test_validating_a_good_tape_exits_zero(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["tape", "validate", str(_good(tmp_path))])
+    assert result.exit_code == 0, result.output
+    assert "valid" in result.output
+
+
+def test_validating_a_bad_tape_prints_issues_with_exactly_the_contract_keys_and_exits_one(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["tape", "validate", str(_bad(tmp_path)), "--json"])
+    assert result.exit_code == 1
+    issues = json.loads(result.stdout)
+    assert all(tuple(issue) == ISSUE_KEYS for issue in issues)
+    errors = [i for i in issues if i["severity"] == "error"]
+    assert errors == [{"table": "loans", "row": 3, "column": "days_past_due", "value": "ninety",
+                       "code": "INVALID_INTEGER", "message": errors[0]["message"], "severity": "error"}]
+
+
+def test_importing_prints_the_snapshot_id_and_counts_and_a_bad_tape_changes_nothing(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["tape", "import", str(_good(tmp_path)), "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["snapshot_id"] == "SAMPLE-01@2024-06-30#v1"
+    assert body["counts"]["loans"] == 4 and body["counts"]["counterparties"] == 3
+    rejected = runner.invoke(app, ["tape", "import", str(_bad(tmp_path)), "--json"])
+    assert rejected.exit_code == 1
+    assert {i["code"] for i in json.loads(rejected.stdout)} >= {"INVALID_INTEGER"}
+    summary = runner.invoke(app, ["portfolio", "summary", "--json"])
+    assert summary.exit_code == 0, summary.output
+    data = json.loads(summary.stdout)
+    assert data["snapshot_id"] == "SAMPLE-01@2024-06-30#v1" and data["loans"] == 4
+
+
+def test_metadata_flags_name_the_portfolio(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["tape", "import", str(_good(tmp_path)), "--json", "--portfolio-id", "FLAGGED",
+                                 "--cutoff-date", "2024-07-01"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["snapshot_id"] == "FLAGGED@2024-07-01#v1"
+
+
+def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["tape", "import", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+
+
+def test_a_summary_before_any_import_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["portfolio", "summary", "--json"])
+    assert result.exit_code == 2
+
+
+def test_the_human_summary_names_the_five_categories(tmp_path: Path) -> None:
+    runner.invoke(app, ["tape", "import", str(_good(tmp_path))])
+    result = runner.invoke(app, ["portfolio", "summary"])
+    assert result.exit_code == 0, result.output
+    assert "次级" in result.output and "SAMPLE-01" in result.output
