@@ -18,6 +18,7 @@ builds the proof from them: O(log n) reads, no recomputation of the tree.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from hashlib import sha256
 from dataclasses import dataclass
 
 from nplhub.ledger.merkle import EMPTY_ROOT, HASH_SIZE, node_hash, split_point
@@ -83,20 +84,17 @@ class Frontier:
         """Append leaf hashes; returns the new frontier and the interior nodes completed on the way,
         as (level, index, hash)."""
         stack = list(self.hashes)
-        levels = [level for level, _ in self.node_ids()]
         size = self.size
         new_nodes: list[tuple[int, int, bytes]] = []
         for h in leaf_hashes:
-            stack.append(h)
-            levels.append(0)
             size += 1
-            while len(levels) >= 2 and levels[-1] == levels[-2]:
-                right, left = stack.pop(), stack.pop()
-                level = levels.pop() + 1
-                levels[-1] = level
-                merged = node_hash(left, right)
-                stack.append(merged)
-                new_nodes.append((level, (size >> level) - 1, merged))
+            level, carry = 0, size
+            while not carry & 1:  # one merge per trailing zero bit of the new size, like a binary counter
+                h = sha256(b"\x01" + stack.pop() + h).digest()
+                level += 1
+                carry >>= 1
+                new_nodes.append((level, (size >> level) - 1, h))
+            stack.append(h)
         return Frontier(size, tuple(stack)), new_nodes
 
 
