@@ -211,10 +211,15 @@ def english_bid(rules: AuctionRules, state: LotState, order: BidOrder, now: date
             accept(b, price, False, br)
             new = replace(state, price=price, leader_id=b, leader_max=limit, leader_preemption=br)
         else:
-            accept(b, limit, False, br)
             to_beat = limit if _can_match(lr, br) else limit + rules.increment
             price = min(m, to_beat)
-            accept(state.leader_id, price, True, lr)
+            if price == limit:
+                # A tie with the standing maximum: the proxy committed to it first, so its bid ranks first.
+                accept(state.leader_id, price, True, lr)
+                accept(b, limit, False, br)
+            else:
+                accept(b, limit, False, br)
+                accept(state.leader_id, price, True, lr)
             new = replace(state, price=price)
     # A proxy whose maximum reaches a hidden reserve above the start bids up to the reserve.
     if (new.leader_max is not None and new.price is not None and new.price < rules.reserve <= new.leader_max
