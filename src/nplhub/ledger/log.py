@@ -18,8 +18,8 @@ builds the proof from them: O(log n) reads, no recomputation of the tree.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from hashlib import sha256
 from dataclasses import dataclass
+from hashlib import sha256
 
 from nplhub.ledger.merkle import EMPTY_ROOT, HASH_SIZE, node_hash, split_point
 
