@@ -242,8 +242,8 @@ def _bool(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame:
         return np.zeros(len(frame), dtype=bool)
     col = frame[column]
-    if col.dtype == bool:
-        return col.to_numpy()
+    if pd.api.types.is_bool_dtype(col):
+        return col.fillna(False).to_numpy(dtype=bool)
     return col.map(lambda v: str(v).strip().lower() in ("true", "1", "yes", "y", "是")).to_numpy(dtype=bool)
 
 

@@ -107,7 +107,7 @@ def detect_hidden_npl(tables: Mapping[str, pd.DataFrame], classification: Classi
         np.where(flags["UNDER_REPORTED"], "reported " + c["reported_class"] + ", rules require " + c["derived_class"], ""))
 
     forb = tables.get("forbearance")
-    ext_count = loans["extension_count"].fillna(0).to_numpy() if "extension_count" in loans else np.zeros(n)
+    ext_count = loans["extension_count"].fillna(0).to_numpy(dtype=np.float64) if "extension_count" in loans else np.zeros(n)
     if forb is not None and len(forb):
         f = forb[forb["loan_id"].isin(ids)].copy()
         f["event_date"] = pd.to_datetime(f["event_date"])
@@ -187,7 +187,7 @@ def detect_hidden_npl(tables: Mapping[str, pd.DataFrame], classification: Classi
 def _restructured_flag(loans: pd.DataFrame) -> np.ndarray:
     flag = np.zeros(len(loans), dtype=bool)
     if "restructured" in loans:
-        flag |= loans["restructured"].fillna(False).astype(bool).to_numpy()
+        flag |= loans["restructured"].fillna(False).to_numpy(dtype=bool)
     if "restructure_date" in loans:
         flag |= loans["restructure_date"].notna().to_numpy()
     return flag
