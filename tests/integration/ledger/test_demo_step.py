@@ -1,0 +1,31 @@
+"""The demo's last step signs a checkpoint over every event the pipeline recorded."""
+
+from __future__ import annotations
+
+from nplhub.bootstrap import bootstrap
+from nplhub.config import Settings
+from nplhub.domain.events import GenericEvent
+from nplhub.ledger.checkpoint import open_checkpoint
+from nplhub.services import ledger as service
+from nplhub.services.demo import DemoContext
+
+
+def test_the_demo_step_signs_the_log_and_reports_its_size_and_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("NPLHUB_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("NPLHUB_LEDGER_KEY", str(tmp_path / "keys" / "demo.key"))
+    monkeypatch.delenv("NPLHUB_DATABASE_URL", raising=False)
+    platform = bootstrap(Settings())
+    try:
+        for i in range(5):
+            with platform.uow() as uow:
+                uow.record(GenericEvent(kind="plan.chosen", subject=f"LOAN-{i}", data={"route": "bulk_transfer"}))
+                uow.commit()
+        ctx = DemoContext(uow_factory=platform.uow, workdir=tmp_path)
+        headline = service.demo_step(ctx)
+    finally:
+        platform.close()
+    assert headline["entries / 账本条目"] == 5
+    signed = ctx.results["ledger"]
+    checkpoint = open_checkpoint(signed["note"], service.signer_from_settings().verifier)
+    assert checkpoint.tree_size == 5 and checkpoint.root_hash.hex() == signed["root"]
+    assert (tmp_path / "keys" / "demo.key").exists()
