@@ -6,6 +6,7 @@ import typer
 
 from nplhub.cli import db, demo
 from nplhub.cli import ledger as ledger_cli
+from nplhub.cli import market as market_cli
 from nplhub.cli import portfolio as portfolio_cli
 from nplhub.cli import risk as risk_cli
 from nplhub.cli import tape as tape_cli
@@ -18,6 +19,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(market_cli.app, name="market")
+app.add_typer(market_cli.auction_app, name="auction")
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(tape_cli.app, name="tape")
 app.add_typer(portfolio_cli.app, name="portfolio")
