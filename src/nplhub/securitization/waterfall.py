@@ -10,7 +10,7 @@ the test oracle implements that text independently in Fraction arithmetic.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -48,34 +48,28 @@ class PeriodInputs:
     closed_collections: np.ndarray | None = None
     closed_bp_npv: np.ndarray | None = None
     business_plan: np.ndarray | None = None
+    periods_first: bool = False  # the per-path arrays are laid out (periods, paths)
 
 
-@dataclass
 class Lines:
-    """The recorded lines: name -> (periods, paths) int64 (`wanted` limits what is kept)."""
+    """The recorded lines: name -> (periods, paths) int64, written in place (`wanted` limits
+    what is kept; a line paid by two steps on one date adds up)."""
 
-    wanted: set[str] | None
-    rows: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    def __init__(self, wanted: set[str] | None, periods: int, paths: int) -> None:
+        self.wanted = wanted
+        self.shape = (periods, paths)
+        self.rows: dict[str, np.ndarray] = {}
 
     def put(self, name: str, k: int, value: np.ndarray) -> None:
         if self.wanted is not None and name not in self.wanted:
             return
-        row = self.rows.setdefault(name, [])
-        while len(row) < k:
-            row.append(np.zeros_like(value))
-        if len(row) == k:
-            row.append(value.copy())
-        else:  # the same line paid by a second step on this date
-            row[k] = row[k] + value
+        arr = self.rows.get(name)
+        if arr is None:
+            arr = self.rows[name] = np.zeros(self.shape, dtype=np.int64)
+        arr[k] += value
 
-    def stacked(self, periods: int, paths: int) -> dict[str, np.ndarray]:
-        out = {}
-        for name, row in self.rows.items():
-            arr = np.zeros((periods, paths), dtype=np.int64)
-            for k, v in enumerate(row):
-                arr[k] = v
-            out[name] = arr
-        return out
+    def stacked(self) -> dict[str, np.ndarray]:
+        return self.rows
 
 
 def period_days(deal: Deal) -> list[int]:
@@ -118,12 +112,15 @@ class _State:
         return new
 
 
-def _run_steps(deal: Deal, steps: Iterable[Step], s: _State, avail: np.ndarray, active: np.ndarray,
+def _run_steps(deal: Deal, steps: Iterable[Step], s: _State, avail: np.ndarray, active: np.ndarray | None,
                k: int, lines: Lines | None, floor: bool, dry: bool = False) -> np.ndarray:
-    """Apply `steps` to the paths where `active`; returns the cash left. Mutates `s`."""
+    """Apply `steps` to the paths where `active` (all when None); returns the cash left. Mutates `s`."""
+
+    def only(x: np.ndarray) -> np.ndarray:
+        return x if active is None else np.where(active, x, 0)
 
     def take(owed: np.ndarray) -> np.ndarray:
-        return np.where(active, np.minimum(avail, owed), 0)
+        return only(np.minimum(avail, owed))
 
     def put(name: str, value: np.ndarray) -> None:
         if lines is not None:
@@ -135,11 +132,10 @@ def _run_steps(deal: Deal, steps: Iterable[Step], s: _State, avail: np.ndarray, 
             s.fee_owed[step.fee] -= pay
             put(f"fee:{step.fee}:paid", pay)
         elif isinstance(step, PayServicerFee):
-            deferred = scale(s.servicer_pending, PPM - to_ppm(step.share), PPM, floor)
-            deferred = np.where(active, deferred, 0)
+            deferred = only(scale(s.servicer_pending, PPM - to_ppm(step.share), PPM, floor))
             s.servicer_deferred += deferred
-            s.servicer_unpaid += np.where(active, s.servicer_pending - deferred, 0)
-            s.servicer_pending = np.where(active, 0, s.servicer_pending)
+            s.servicer_unpaid += only(s.servicer_pending - deferred)
+            s.servicer_pending = s.servicer_pending - only(s.servicer_pending)
             pay = take(s.servicer_unpaid)
             s.servicer_unpaid -= pay
             put("servicer_fee:deferred", deferred)
@@ -168,12 +164,12 @@ def _run_steps(deal: Deal, steps: Iterable[Step], s: _State, avail: np.ndarray, 
         elif isinstance(step, PayIncentiveFee):
             if dry:
                 continue
-            pay = np.where(active, scale(avail, to_ppm(deal.servicer.incentive_rate), PPM, floor), 0)
+            pay = only(scale(avail, to_ppm(deal.servicer.incentive_rate), PPM, floor))
             put("incentive_fee:paid", pay)
         elif isinstance(step, PayResidual):
             if dry:
                 continue
-            pay = np.where(active, avail, 0)
+            pay = only(avail)
             put(f"tranche:{step.tranche}:residual_paid", pay)
         else:  # pragma: no cover - the Step union is closed
             raise DomainError(f"unknown waterfall step {step!r}")
@@ -185,11 +181,24 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
     """Run the waterfall on every path; returns ({line: (periods, paths) int64}, paths)."""
     T = deal.periods
     coll = np.asarray(inputs.collections, dtype=np.int64)
-    P = 1 if coll.ndim == 1 else coll.shape[0]
-    C = _as_paths(coll, P, T, "collections")
-    K = _as_paths(inputs.costs, P, T, "costs")
-    CC = _as_paths(inputs.closed_collections, P, T, "closed_collections")
-    CN = _as_paths(inputs.closed_bp_npv, P, T, "closed_bp_npv")
+    P = 1 if coll.ndim == 1 else coll.shape[1 if inputs.periods_first else 0]
+    seen: dict[int, np.ndarray] = {}
+
+    def periods_first(a: np.ndarray | None, what: str) -> np.ndarray:
+        if a is not None and id(a) in seen:
+            return seen[id(a)]
+        if a is not None and inputs.periods_first:
+            arr = _as_paths(np.asarray(a).T, P, T, what).T
+        else:
+            arr = np.ascontiguousarray(_as_paths(a, P, T, what).T)
+        if a is not None:
+            seen[id(a)] = arr
+        return arr
+
+    C = periods_first(inputs.collections, "collections")
+    K = periods_first(inputs.costs, "costs")
+    CC = periods_first(inputs.closed_collections, "closed_collections")
+    CN = periods_first(inputs.closed_bp_npv, "closed_bp_npv")
     bp = inputs.business_plan
     if bp is None and deal.business_plan is not None:
         bp = np.array([to_cents(v) for v in deal.business_plan], dtype=np.int64)
@@ -201,22 +210,34 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
     floor = deal.rounding == "floor"
     days = period_days(deal)
     s = _State(deal, P)
-    lines = Lines(wanted)
+    lines = Lines(wanted, T, P)
     cum = {"c": np.zeros(P, np.int64), "bp": 0, "cc": np.zeros(P, np.int64), "cn": np.zeros(P, np.int64)}
     breached_before = {t.name: np.zeros(P, dtype=bool) for t in deal.triggers}
     alive = np.ones(P, dtype=bool)
+    some_dead = False
+
+    def live(x: np.ndarray) -> np.ndarray:
+        return np.where(alive, x, 0) if some_dead else x
+
+    fee_ppm = {f.name: to_ppm(f.rate) for f in deal.fees}
+    fee_fixed = {f.name: to_cents(f.amount) for f in deal.fees}
+    coupon_ppm = {t.name: to_ppm(t.coupon) for t in deal.tranches}
+    base_ppm, cap_ppm = to_ppm(deal.servicer.base_rate), to_ppm(deal.servicer.cost_cap_rate)
+    thresholds = {t.name: to_ppm(t.threshold) for t in deal.triggers}
+    two_waterfalls = deal.waterfall_on_trigger is not None
     original_notes = sum(to_cents(t.balance) for t in deal.tranches)
     call_ppm = to_ppm(deal.clean_up_call.threshold) if deal.clean_up_call else None
     cover = deal.reserve
     for k in range(T):
-        c = np.where(alive, C[:, k], 0)
+        c = live(C[k])
         cum["c"] += c
         cum["bp"] += int(bp[k])
-        cum["cc"] += np.where(alive, CC[:, k], 0)
-        cum["cn"] += np.where(alive, CN[:, k], 0)
+        if deal.triggers:
+            cum["cc"] += live(CC[k])
+            cum["cn"] += live(CN[k])
         any_breach = np.zeros(P, dtype=bool)
         for trig in deal.triggers:
-            thr = to_ppm(trig.threshold)
+            thr = thresholds[trig.name]
             if trig.kind == "cumulative_collection_ratio":
                 cond = (cum["bp"] > 0) & (cum["c"] * PPM < thr * cum["bp"])
             else:
@@ -231,23 +252,22 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
         for f in deal.fees:
             if f.basis in ("notes_balance", "tranche_balance"):
                 on = notes if f.tranche is None else s.balance[f.tranche]
-                due = scale(on, to_ppm(f.rate) * days[k], YEAR_DEN, floor)
+                due = scale(on, fee_ppm[f.name] * days[k], YEAR_DEN, floor)
             elif f.basis == "collections":
-                due = scale(c, to_ppm(f.rate), PPM, floor)
+                due = scale(c, fee_ppm[f.name], PPM, floor)
             else:
-                due = np.full(P, to_cents(f.amount), dtype=np.int64)
-            due = np.where(alive, due, 0)
+                due = live(np.full(P, fee_fixed[f.name], dtype=np.int64))
             s.fee_owed[f.name] += due
             lines.put(f"fee:{f.name}:due", k, due)
         for t in deal.tranches:
-            acc = np.where(alive, scale(s.balance[t.name], to_ppm(t.coupon) * days[k], YEAR_DEN, floor), 0)
+            acc = live(scale(s.balance[t.name], coupon_ppm[t.name] * days[k], YEAR_DEN, floor))
             s.interest_owed[t.name] += acc
             lines.put(f"tranche:{t.name}:interest_due", k, acc)
-        base = scale(c, to_ppm(deal.servicer.base_rate), PPM, floor)
+        base = scale(c, base_ppm, PPM, floor)
         s.servicer_pending += base
         lines.put("servicer_fee:due", k, base)
-        kc = np.where(alive, K[:, k], 0)
-        within = np.minimum(kc, scale(c, to_ppm(deal.servicer.cost_cap_rate), PPM, floor))
+        kc = live(K[k])
+        within = np.minimum(kc, scale(c, cap_ppm, PPM, floor))
         s.costs_capped += within
         s.costs_excess += kc - within
         # clean-up call
@@ -263,13 +283,13 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
                     continue
                 if f.basis in ("notes_balance", "tranche_balance"):
                     on = notes if f.tranche is None else s.balance[f.tranche]
-                    comp += scale(on, to_ppm(f.rate) * days[k + 1], YEAR_DEN, floor)
+                    comp += scale(on, fee_ppm[f.name] * days[k + 1], YEAR_DEN, floor)
                 elif f.basis == "collections":
-                    comp += scale(np.full(P, int(bp[k + 1]), np.int64), to_ppm(f.rate), PPM, floor)
+                    comp += scale(np.full(P, int(bp[k + 1]), np.int64), fee_ppm[f.name], PPM, floor)
                 else:
-                    comp += to_cents(f.amount)
+                    comp += fee_fixed[f.name]
             for name in cover.covered_tranches:
-                comp += scale(s.balance[name], to_ppm(deal.tranche(name).coupon) * days[k + 1], YEAR_DEN, floor)
+                comp += scale(s.balance[name], coupon_ppm[name] * days[k + 1], YEAR_DEN, floor)
             s.target = np.where(called | ~alive, 0, scale(comp, to_ppm(cover.target_multiple), PPM, floor))
         else:
             s.target = np.zeros(P, np.int64)
@@ -278,7 +298,7 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
         s.reserve = np.zeros(P, np.int64)
         s.carried = np.zeros(P, np.int64)
         avail = c + release + brought
-        normal = ~any_breach if deal.waterfall_on_trigger is not None else np.ones(P, dtype=bool)
+        normal = ~any_breach if two_waterfalls else np.ones(P, dtype=bool)
         proceeds = np.zeros(P, np.int64)
         if called.any():
             dry = s.copy()
@@ -294,9 +314,11 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
                         ("inflow_total", avail), ("called", called.astype(np.int64)),
                         ("waterfall_triggered", (~normal).astype(np.int64))):
             lines.put(name, k, v)
-        avail = _run_steps(deal, deal.waterfall, s, avail, normal, k, lines, floor)
-        if deal.waterfall_on_trigger is not None:
-            avail = _run_steps(deal, deal.waterfall_on_trigger, s, avail, ~normal, k, lines, floor)
+        if two_waterfalls:
+            avail = _run_steps(deal, deal.waterfall, s, avail, normal, k, lines, floor)
+            avail = _run_steps(deal, deal.waterfall_on_trigger or [], s, avail, ~normal, k, lines, floor)
+        else:
+            avail = _run_steps(deal, deal.waterfall, s, avail, None, k, lines, floor)
         s.servicer_unpaid += s.servicer_pending
         s.servicer_pending = np.zeros(P, np.int64)
         s.carried = avail
@@ -308,8 +330,10 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
         for f in deal.fees:
             lines.put(f"fee:{f.name}:unpaid", k, s.fee_owed[f.name])
         lines.put("servicer_fee:unpaid", k, s.servicer_unpaid + s.servicer_deferred)
-        alive = alive & ~called
-    return lines.stacked(T, P), P
+        if called.any():
+            alive = alive & ~called
+            some_dead = True
+    return lines.stacked(), P
 
 
 def outflow_line_names(deal: Deal) -> list[str]:

@@ -147,9 +147,9 @@ def oracle_waterfall(deal, collections, costs=None, closed=None, closed_npv=None
         def claims_of(steps):
             # what the steps would pay with unlimited cash (no incentive fee, no residual)
             total = sum(fee_owed[name] for name in {s.fee for s in steps if s.type == "pay_fee"})
-            deferred = base_deferred
-            unpaid = base_unpaid
-            pending = base_pending
+            deferred = base_deferred  # noqa: B023 (called at once, in this iteration)
+            unpaid = base_unpaid  # noqa: B023 (called at once, in this iteration)
+            pending = base_pending  # noqa: B023 (called at once, in this iteration)
             for s in steps:
                 if s.type == "pay_servicer_fee":
                     d = to_fen(pending * (1 - F(s.share)), mode)
@@ -171,10 +171,10 @@ def oracle_waterfall(deal, collections, costs=None, closed=None, closed_npv=None
                     total += balance[s.tranche]
                     paid_p.add(s.tranche)
                 elif s.type == "reimburse_costs" and s.part == "capped" and not capped_done:
-                    total += costs_capped
+                    total += costs_capped  # noqa: B023 (called at once, in this iteration)
                     capped_done = True
                 elif s.type == "reimburse_costs" and s.part == "excess" and not excess_done:
-                    total += costs_excess
+                    total += costs_excess  # noqa: B023 (called at once, in this iteration)
                     excess_done = True
             return total
 

@@ -37,7 +37,7 @@ def quantlib_figures(settlement: date, dates, flows, paid, principal):
 
 
 flows_strategy = st.lists(
-    st.tuples(st.integers(1, 2000), st.floats(0, 5e6), st.floats(0, 3e5)), min_size=1, max_size=24,
+    st.tuples(st.integers(30, 2000), st.floats(0, 5e6), st.floats(0, 3e5)), min_size=1, max_size=24,
 ).filter(lambda xs: sum(p for _, p, _ in xs) > 1000)
 
 
@@ -53,7 +53,7 @@ def test_yield_wal_and_durations_match_pyxirr_and_quantlib(rows, price) -> None:
     pr = price_tranche("x", face, price, settlement, dates, interest, principal, [0.0] * len(dates))
     flows = np.add(principal, interest)
     paid = face * price / 100
-    if pr.yield_ is None or pr.yield_ > 5:
+    if pr.yield_ is None or not -0.5 < pr.yield_ < 5:
         return
     xirr = pyxirr.xirr([settlement, *dates], [-paid, *flows])
     assert abs(pr.yield_ - xirr) < 1e-8
