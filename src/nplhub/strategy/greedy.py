@@ -1,0 +1,140 @@
+"""The greedy baseline: what a careful analyst with a spreadsheet would do.
+
+1. Take loans from the most valuable down; give each its best route that still fits the
+   remaining legal budget, its branch's officers and the loss limit (else the route that uses
+   least of them).
+2. If the NPL ratio at the deadline is above target, switch loans to a route that clears them in
+   time, cheapest NPV lost per yuan of NPL cleared first, as long as resources allow.
+3. Bulk groups below the package minimum are broken up: their loans take their best other route
+   that fits.
+
+It is a baseline for the optimiser (which must never do worse) and its fallback when the solver
+stops without a plan. It may end infeasible; `is_feasible` tells.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nplhub.strategy.constraints import PlanConstraints
+from nplhub.strategy.options import OptionSet
+
+
+def greedy_plan(option_set: OptionSet, c: PlanConstraints) -> np.ndarray:
+    """Row numbers (into option_set.options) of the chosen option of every loan."""
+    opts = option_set.options
+    li = opts["loan_idx"].to_numpy()
+    npv = opts["npv"].to_numpy(dtype=float)
+    legal = opts["legal_cost"].to_numpy(dtype=float)
+    work = opts["workload"].to_numpy(dtype=float)
+    charge = opts["loss_charge"].to_numpy(dtype=float)
+    removable = opts["removable"].to_numpy(dtype=float)
+    branch = opts["branch_id"].to_numpy()
+    n_loans = int(li.max()) + 1 if len(li) else 0
+    starts = np.searchsorted(li, np.arange(n_loans + 1))
+
+    legal_left = np.inf if c.legal_budget is None else float(c.legal_budget)
+    loss_left = np.inf if c.loss_limit is None else float(c.loss_limit)
+    cap_left: dict[str, float] = {}
+    for br in set(branch):
+        officers = c.officers_at(str(br)) if c.has_capacity else None
+        cap_left[str(br)] = np.inf if officers is None else officers * c.cases_per_officer
+
+    def fits(k: int) -> bool:
+        return bool(legal[k] <= legal_left + 1e-9 and charge[k] <= loss_left + 1e-9
+                    and work[k] <= cap_left[str(branch[k])] + 1e-9)
+
+    def take(k: int, sign: float = 1.0) -> None:
+        nonlocal legal_left, loss_left
+        legal_left -= sign * legal[k]
+        loss_left -= sign * charge[k]
+        cap_left[str(branch[k])] -= sign * work[k]
+
+    # weighted resource use of each option: each active limit counts as 1
+    weight = np.zeros(len(opts))
+    if c.legal_budget is not None:
+        weight += legal / max(float(c.legal_budget), 1.0)
+    if c.loss_limit is not None:
+        weight += charge / max(float(c.loss_limit), 1.0)
+    if c.has_capacity:
+        caps = np.array([cap_left[str(b)] for b in branch])
+        weight += np.where(np.isfinite(caps), work / np.maximum(caps, 1.0), 0.0)
+    if c.package_min_accounts:  # bulk groups that can never reach their minimum are no option
+        group = opts["package_group"].to_numpy()
+        channel = opts["channel"].to_numpy()
+        for g in set(group) - {""}:
+            members = np.flatnonzero(group == g)
+            if len(members) < option_set.min_accounts.get(str(channel[members[0]]), 1):
+                weight[members] = np.inf
+                npv = np.where(np.isin(np.arange(len(npv)), members), -np.inf, npv)
+    # 1. the lightest option of every loan (ties: the more valuable)
+    chosen = np.empty(n_loans, dtype=int)
+    for i in range(n_loans):
+        rows = np.arange(starts[i], starts[i + 1])
+        order = np.lexsort((-npv[rows], weight[rows]))
+        chosen[i] = rows[order[0]]
+        take(int(chosen[i]))
+    # 2. upgrades by NPV gained per unit of weighted resource, as long as they fit
+    gain = npv - npv[chosen[li]]
+    extra = weight - weight[chosen[li]]
+    cand = np.flatnonzero(gain > 0)
+    density = np.where(extra[cand] > 0, gain[cand] / np.maximum(extra[cand], 1e-18), np.inf)
+    for k in cand[np.lexsort((-gain[cand], -density))]:
+        i = li[k]
+        cur = int(chosen[i])
+        if npv[k] <= npv[cur]:
+            continue
+        take(cur, -1.0)
+        if fits(int(k)):
+            chosen[i] = k
+            take(int(k))
+        else:
+            take(cur)
+
+    if c.npl_target is not None:
+        t = c.npl_target
+
+        def ratio() -> float:
+            removed = removable[chosen].sum()
+            return float((option_set.npl_balance - removed) / max(option_set.total_loans - removed, 1e-9))
+
+        candidates = []
+        for i in range(n_loans):
+            cur = chosen[i]
+            if removable[cur] > 0:
+                continue
+            for k in range(starts[i], starts[i + 1]):
+                if removable[k] > 0:
+                    candidates.append(((npv[cur] - npv[k]) / removable[k], i, k))
+        candidates.sort()
+        for _, i, k in candidates:
+            if ratio() <= t:
+                break
+            cur = chosen[i]
+            if removable[cur] > 0:
+                continue
+            take(cur, -1.0)
+            if fits(k):
+                chosen[i] = k
+                take(k)
+            else:
+                take(cur)
+
+    if c.package_min_accounts:
+        group = opts["package_group"].to_numpy()
+        channel = opts["channel"].to_numpy()
+        picked_groups = group[chosen]
+        for g in sorted(set(picked_groups) - {""}):
+            members = np.flatnonzero(picked_groups == g)
+            need = option_set.min_accounts.get(str(channel[chosen[members[0]]]), 1)
+            if len(members) >= need:
+                continue
+            for i in members:
+                cur = chosen[i]
+                take(cur, -1.0)
+                rows = [k for k in range(starts[i], starts[i + 1]) if group[k] == ""]
+                rows.sort(key=lambda k: -npv[k])
+                pick = next((k for k in rows if fits(k)), rows[0] if rows else cur)
+                chosen[i] = pick
+                take(pick)
+    return chosen
