@@ -10,6 +10,7 @@ from nplhub.cli import market as market_cli
 from nplhub.cli import portfolio as portfolio_cli
 from nplhub.cli import risk as risk_cli
 from nplhub.cli import tape as tape_cli
+from nplhub.cli import valuation as valuation_cli
 from nplhub.cli.demo_data import demo_data
 
 app = typer.Typer(
@@ -25,6 +26,8 @@ app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(tape_cli.app, name="tape")
 app.add_typer(portfolio_cli.app, name="portfolio")
 app.add_typer(risk_cli.app, name="risk")
+app.add_typer(valuation_cli.app, name="value")
+app.add_typer(valuation_cli.model_app, name="model")
 app.command("demo")(demo.demo)
 app.command("demo-data")(demo_data)
 

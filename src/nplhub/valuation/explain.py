@@ -110,7 +110,7 @@ def explain_loan(loan: pd.DataFrame, a: AssumptionSet, *, discount_rate: float |
             **{k: _num(row[k]) for k in ("npv", "gross_recovery", "costs", "months_to_recovery", "p10", "p50", "p90")},
             "irr": _num(irr, 6), "cash_flows": flows,
         }
-    drivers = []
+    drivers: list[dict[str, Any]] = []
     best_route = best["best_route"]
     if best_route is not None:
         base = float(best["best_npv"])
@@ -125,7 +125,7 @@ def explain_loan(loan: pd.DataFrame, a: AssumptionSet, *, discount_rate: float |
             value = _npv(apply_f(loan), a, best_route, discount_rate, package_count)
             drivers.append({"driver": label, "kind": "loan feature", "key": None, "shock": shock,
                             "source": "the loan's tape data", "npv_change": _num(value - base)})
-        drivers.sort(key=lambda d: -abs(d["npv_change"] or 0.0))
+        drivers.sort(key=lambda d: -abs(float(d["npv_change"] or 0.0)))
     facts = {k: _plain(v) for k, v in loan.iloc[0].to_dict().items()}
     return {
         "loan_id": str(loan["loan_id"].iloc[0]), "claim": _num(loan["claim"].iloc[0]),

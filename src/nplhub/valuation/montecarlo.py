@@ -29,6 +29,7 @@ from nplhub.valuation.routes import (
     _map,
     auction_rounds,
     net_sale_proceeds,
+    redefault_hazard,
     restructuring_schedule,
 )
 
@@ -92,8 +93,7 @@ def simulate_block(loans: pd.DataFrame, a: AssumptionSet, rng: np.random.Generat
     claim_r = c * (1.0 - float(a.value("restructuring.principal_haircut")))
     n_months = int(a.value("restructuring.term_months"))
     instalment, balance = restructuring_schedule(n_months, float(a.value("restructuring.new_rate")))
-    q = _map(loans["counterparty_type"], dict(a.value("restructuring.annual_redefault_probability")), 0.25)
-    hazard = (-np.log1p(-np.clip(q, 0.0, 0.999999)) / 12.0)[:, None]
+    hazard = redefault_hazard(loans, a)[:, None]
     tau = -np.log1p(-u_kind) / np.where(hazard > 0, hazard, 1e-12)  # months to re-default
     paid_months = np.clip(np.floor(tau), 0, n_months).astype(int)
     df = discount_factors(np.arange(0, n_months + 1), rate)

@@ -107,3 +107,15 @@ def build_loan_frame(frames: Mapping[str, pd.DataFrame], cutoff: pd.Timestamp | 
     uncovered = np.maximum(out["claim"].to_numpy() - out["collateral_net"].to_numpy(), 0.0)
     out["guarantee_expected"] = np.minimum(expected_l, uncovered)
     return out.loc[:, list(LOAN_FRAME_COLUMNS)]
+
+
+NON_PERFORMING_CLASSES = ("substandard", "doubtful", "loss")
+
+
+def in_disposal_scope(loans: pd.DataFrame, *, dpd_threshold: int = 90) -> np.ndarray:
+    """Loans a disposal is for: non-performing by the reported class (次级/可疑/损失), more than
+    90 days past due (金规〔2023〕1号 第11条), or already written off; and with a claim left."""
+    npl_class = loans["reported_class"].astype("object").isin(NON_PERFORMING_CLASSES).to_numpy()
+    late = loans["days_past_due"].to_numpy("float64") > dpd_threshold
+    open_claim = loans["claim"].to_numpy("float64") > 0
+    return np.asarray((npl_class | late | loans["written_off"].to_numpy(bool)) & open_claim)

@@ -91,6 +91,15 @@ def collection(loans: pd.DataFrame, a: AssumptionSet, **_: object) -> RouteResul
     return RouteResult("collection", closer.eligible, closer.reason, Legs(inflow, cost, months))
 
 
+def redefault_hazard(loans: pd.DataFrame, a: AssumptionSet) -> Array:
+    """Monthly re-default hazard of a restructured loan: segment base, growing with age past due."""
+    q_annual = _map(loans["counterparty_type"], dict(a.value("restructuring.annual_redefault_probability")), 0.3)
+    base = -np.log1p(-np.clip(q_annual, 0.0, 0.999999)) / 12.0
+    years = loans["days_past_due"].to_numpy("float64") / 365.0
+    by_class = _map(loans["reported_class"], dict(a.value("restructuring.redefault_class_multiplier")), 1.0)
+    return base * by_class * (1.0 + float(a.value("restructuring.redefault_age_slope")) * np.clip(years, 0.0, None))
+
+
 def restructuring_schedule(n_months: int, annual_rate: float) -> tuple[Array, Array]:
     """Instalment per yuan of restructured claim and the balance before each month (1..n)."""
     r = annual_rate / 12.0
@@ -112,13 +121,19 @@ def restructuring(loans: pd.DataFrame, a: AssumptionSet, **_: object) -> RouteRe
     limit = int(a.value("restructuring.max_prior_restructurings"))
     closer.close(loans["restructure_count"].to_numpy() >= limit,
                  f"already restructured or extended {limit} times or more (policy limit)")
+    max_dpd = float(a.value("restructuring.max_days_past_due"))
+    closed_legal = loans["legal_status"].astype("object").isin(["bankruptcy_claim", "closed"]).to_numpy()
+    closer.close(loans["days_past_due"].to_numpy("float64") > max_dpd,
+                 f"more than {max_dpd:.0f} days past due: no repayment capacity left to restructure")
+    closer.close(closed_legal, "the case is closed or filed in bankruptcy: nothing left to reschedule")
+    closer.close(loans["reported_class"].astype("object").to_numpy() == "loss",
+                 "classified loss (损失): no repayment capacity left to restructure")
     n = len(loans)
     c = loans["claim"].to_numpy("float64")
     claim_r = c * (1.0 - float(a.value("restructuring.principal_haircut")))
     n_months = int(a.value("restructuring.term_months"))
     instalment, balance = restructuring_schedule(n_months, float(a.value("restructuring.new_rate")))
-    q_annual = _map(loans["counterparty_type"], dict(a.value("restructuring.annual_redefault_probability")), 0.25)
-    hazard = -np.log1p(-np.clip(q_annual, 0.0, 0.999999)) / 12.0  # monthly
+    hazard = redefault_hazard(loans, a)
     months = np.arange(1, n_months + 1, dtype="float64")
     survival = np.exp(-np.outer(hazard, months))  # alive after month m
     survival_before = np.exp(-np.outer(hazard, months - 1.0))
