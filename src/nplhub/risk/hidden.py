@@ -199,9 +199,12 @@ def _overdue_at_events(forb: pd.DataFrame, states: pd.DataFrame | None) -> np.nd
     if states is None or not len(states):
         return np.zeros(len(forb), dtype=bool)
     s = states[["loan_id", "as_of_date", "days_past_due", "class"]].copy()
-    s["as_of_date"] = pd.to_datetime(s["as_of_date"])
-    s = s[s["loan_id"].isin(forb["loan_id"])].sort_values("as_of_date")
-    ev = forb[["loan_id", "event_date"]].reset_index(drop=True)
+    s = s[s["loan_id"].isin(forb["loan_id"])]
+    s["as_of_date"] = pd.to_datetime(s["as_of_date"]).astype("datetime64[ns]")
+    s["loan_id"] = s["loan_id"].astype(object)
+    s = s.sort_values("as_of_date")
+    ev = pd.DataFrame({"loan_id": forb["loan_id"].astype(object).to_numpy(),
+                       "event_date": pd.to_datetime(forb["event_date"]).astype("datetime64[ns]").to_numpy()})
     ev["_row"] = np.arange(len(ev))
     merged = pd.merge_asof(ev.sort_values("event_date"), s, left_on="event_date", right_on="as_of_date",
                            by="loan_id", direction="backward")

@@ -122,6 +122,10 @@ class CohortEstimator:
         self.counts_ = self.period_counts_.sum(axis=0)
         self.row_totals_ = self.counts_.sum(axis=1)
         self.matrix_ = _normalise(self.counts_.astype(np.float64))
+        if self.absent_state is not None:  # leaving the book is absorbing
+            a = states.index(self.absent_state)
+            if self.row_totals_[a] == 0:
+                self.matrix_[a, a] = 1.0
         self.matrices_ = _normalise(self.period_counts_.astype(np.float64))
         self.lower_, self.upper_ = CI_METHODS[self.ci_method](self.counts_, self.alpha)
         self.states_ = tuple(states)

@@ -250,7 +250,7 @@ def demo_step(ctx: Any) -> dict[str, object]:
     d1 = ends[-13] if len(ends) > 12 else ends[0]
     metrics = metrics_between(tables, d1, d2)
     matrix = loan_state_matrix(tables)
-    warning = early_warning_report(tables, seed=ctx.seed, step=3, n_estimators=150)
+    warning = early_warning_report(tables, seed=ctx.seed)
     record_classification(ctx.uow_factory(), sid, result)
     summary = result.summary()
     ctx.results["risk"] = {
