@@ -34,8 +34,30 @@ def clean_text(column: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
 
+def _fast_cast(column: pa.Array, to: pa.DataType) -> pa.Array | None:
+    """Arrow's strict cast when every cell is already canonical (the common case), else None."""
+    try:
+        return pc.cast(column, to)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
 def parse_decimal(column: pa.Array, max_decimals: int | None) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """(values, not-a-number mask, too-many-decimals mask). Accepts 1,234.56, ¥1234.56 and 1234.56元."""
+    fast = _fast_cast(column, pa.float64())
+    if fast is not None:
+        numbers = fast.to_numpy(zero_copy_only=False)
+        present = ~np.asarray(pc.is_null(fast).to_numpy(zero_copy_only=False), dtype=bool)
+        if np.isfinite(numbers[present]).all():
+            if max_decimals is None:
+                return pc.round(fast, 2), np.zeros(len(column), bool), np.zeros(len(column), bool)
+            scaled = numbers * 10.0 ** max_decimals
+            if np.abs(numbers[present]).max(initial=0.0) < 1e10:
+                imprecise = present & (np.abs(scaled - np.rint(scaled)) > 1e-3)
+            else:
+                extra = pc.match_substring_regex(column, r"\.\d{" + str(max_decimals) + r"}\d*[1-9]")
+                imprecise = np.asarray(pc.fill_null(extra, False).to_numpy(zero_copy_only=False), dtype=bool)
+            return fast, np.zeros(len(column), bool), imprecise
     text = pc.replace_substring_regex(column, r"^[¥￥]|[,，]|元$", "")
     numeric = pc.match_substring_regex(text, r"^[+-]?\d+(\.\d*)?$|^[+-]?\.\d+$")
     if max_decimals is None:
@@ -52,6 +74,9 @@ def parse_decimal(column: pa.Array, max_decimals: int | None) -> tuple[pa.Array,
 
 
 def parse_int(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    fast = _fast_cast(column, pa.int64())
+    if fast is not None:
+        return fast, np.zeros(len(column), bool)
     ok = pc.match_substring_regex(column, r"^[+-]?\d{1,15}(\.0*)?$")
     text = pc.replace_substring_regex(pc.if_else(ok, column, pa.scalar(None, pa.string())), r"\.0*$", "")
     return pc.cast(text, pa.int64()), bad_mask(column, ok)
@@ -69,6 +94,12 @@ def parse_rate(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
 
 def parse_date(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """ISO 8601 dates, also YYYY/MM/DD, YYYY.MM.DD, YYYYMMDD, a zero time part, and Excel serials."""
+    fast = _fast_cast(column, pa.date32())
+    if fast is not None:
+        years = pc.year(fast)
+        sane = pc.and_(pc.greater_equal(years, 1900), pc.less_equal(years, 2099))
+        if pc.all(pc.fill_null(sane, True)).as_py():
+            return fast, np.zeros(len(column), bool)
     text = pc.replace_substring_regex(column, r"[ T]00:00(:00(\.0+)?)?$", "")
     text = pc.replace_substring_regex(text, r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3")
     text = pc.replace_substring_regex(text, r"^(\d{4})[/.年-](\d{1,2})[/.月-](\d{1,2})日?$", r"\1-0\2-0\3")
@@ -119,6 +150,14 @@ def parse_code(column: pa.Array, lookup: Mapping[str, str]) -> tuple[pa.Array, n
 
 def parse_region(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """A GB/T 2260 six-digit administrative code whose province prefix exists."""
+    fast = _fast_cast(column, pa.int32())
+    if fast is not None:
+        codes = fast.to_numpy(zero_copy_only=False)
+        present = ~np.asarray(pc.is_null(fast).to_numpy(zero_copy_only=False), dtype=bool)
+        provinces = np.array(sorted(int(p) for p in PROVINCE_PREFIXES))
+        six = pc.fill_null(pc.equal(pc.utf8_length(column), 6), True)
+        if pc.all(six).as_py() and np.isin(codes[present] // 10000, provinces).all():
+            return column, np.zeros(len(column), bool)
     text = pc.replace_substring_regex(column, r"\.0*$", "")
     six = pc.match_substring_regex(text, r"^\d{6}$")
     prefix = pc.utf8_slice_codeunits(text, 0, 2)

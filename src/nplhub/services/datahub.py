@@ -155,7 +155,7 @@ def portfolio_summary(uow: AbstractUnitOfWork, snapshot_id: str | None = None) -
 
 def demo_step(ctx: Any) -> dict[str, object]:
     """Generate the demo portfolio, import it, and report its headline figures."""
-    from nplhub.datahub import generate  # type: ignore[attr-defined]  # the demo portfolio generator
+    from nplhub.datahub import generate  # the demo portfolio generator
 
     tape_dir = Path(ctx.workdir) / "tape"
     tape = generate.generate_tape(ctx.loans, ctx.seed)

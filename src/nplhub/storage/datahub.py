@@ -35,11 +35,26 @@ def _quote(name: str) -> str:
 
 
 def _python_columns(batch: pa.RecordBatch, sqlite: bool) -> list[list[Any]]:
-    columns = []
+    """Columns as Python lists, built in C through numpy (Arrow's to_pylist boxes every value).
+
+    SQLite stores a NaN as NULL and an integral REAL in an INTEGER column as an integer, so on
+    SQLite numeric columns go as float lists; PostgreSQL's COPY gets None and ints.
+    """
+    columns: list[list[Any]] = []
     for column in batch.columns:
-        if pa.types.is_date32(column.type):
+        kind = column.type
+        if pa.types.is_date32(kind):
             column = pc.cast(column, pa.string())
-        columns.append(column.to_pylist())
+            kind = column.type
+        if pa.types.is_floating(kind) or (pa.types.is_integer(kind) and sqlite):
+            if sqlite:
+                columns.append(column.to_numpy(zero_copy_only=False).tolist())
+            else:
+                columns.append(column.to_pylist())
+        elif pa.types.is_integer(kind):
+            columns.append(column.to_pylist())
+        else:
+            columns.append(column.to_numpy(zero_copy_only=False).tolist())
     return columns
 
 
