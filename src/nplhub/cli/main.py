@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from nplhub.cli import abs as abs_cli
 from nplhub.cli import db, demo
 from nplhub.cli import ledger as ledger_cli
 from nplhub.cli import market as market_cli
@@ -28,6 +29,7 @@ app.add_typer(portfolio_cli.app, name="portfolio")
 app.add_typer(risk_cli.app, name="risk")
 app.add_typer(valuation_cli.app, name="value")
 app.add_typer(valuation_cli.model_app, name="model")
+app.add_typer(abs_cli.app, name="abs")
 app.command("demo")(demo.demo)
 app.command("demo-data")(demo_data)
 

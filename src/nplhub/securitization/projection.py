@@ -79,6 +79,7 @@ def from_valuation(frame: Any, bp_rate: float = 0.035) -> LoanRecoveries:
     if missing:
         raise DomainError(f"valuation results lack columns {sorted(missing)}")
     rows = frame[frame["eligible"].astype(bool)]
+    rows = rows.dropna(subset=["npv", "gross_recovery", "costs", "months_to_recovery"])
     if rows.empty:
         raise DomainError("valuation results have no eligible route for any loan")
     best = rows.sort_values(["loan_id", "npv"], ascending=[True, False]).drop_duplicates("loan_id")
