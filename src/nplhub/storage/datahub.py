@@ -108,6 +108,9 @@ class SqlSnapshotRepository(SnapshotRepository):
         driver = self.conn.connection.driver_connection
         offset = 0
         if self._sqlite:
+            # a large page cache keeps the primary-key B-trees in memory during the bulk insert
+            driver.execute("PRAGMA cache_size=-262144")  # type: ignore[union-attr]
+            driver.execute("PRAGMA temp_store=MEMORY")  # type: ignore[union-attr]
             sql = f"INSERT INTO {_quote(table)} ({column_sql}) VALUES ({', '.join('?' * len(columns))})"
             cursor = driver.cursor()  # type: ignore[union-attr]
             try:
