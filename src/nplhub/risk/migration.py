@@ -64,6 +64,9 @@ def wilson_intervals(counts: np.ndarray, alpha: float = 0.05) -> tuple[np.ndarra
     return np.where(empty, 0.0, np.clip(centre - half, 0, 1)), np.where(empty, 1.0, np.clip(centre + half, 0, 1))
 
 
+# (from states, to states, period index, number of periods, start time)
+Pairs = tuple[np.ndarray, np.ndarray, np.ndarray, int, float]
+
 CI_METHODS = {"goodman": goodman_intervals, "wilson": wilson_intervals}
 
 
@@ -139,7 +142,7 @@ class CohortEstimator:
         span = float(history.time.max() - history.time.min())
         return span / self.cohorts if span > 0 else 1.0
 
-    def _panel_pairs(self, h: StateHistory, states: list[Any]) -> tuple[np.ndarray, ...]:
+    def _panel_pairs(self, h: StateHistory, states: list[Any]) -> Pairs:
         if not h.integer_times:
             raise ValueError("the panel scheme needs integer times (one observation per period)")
         t = np.round(h.time).astype(np.int64)
@@ -161,7 +164,7 @@ class CohortEstimator:
             k = np.concatenate([k, t[gone] - t0])
         return frm, to, k, max(t_last - t0, 1), float(t0)
 
-    def _event_pairs(self, h: StateHistory) -> tuple[np.ndarray, ...]:
+    def _event_pairs(self, h: StateHistory) -> Pairs:
         t_min, t_max = float(h.time.min()), float(h.time.max())
         if self.cohorts is not None:
             if self.cohorts < 1:

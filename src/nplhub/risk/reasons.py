@@ -72,11 +72,11 @@ def explain(row: Mapping[str, Any], rules: RuleSet) -> list[dict[str, Any]]:
             f"credit-impaired ({why}): at least {c.value.replace('_', ' ')}")
     if bits & BIT["ECL_FLOOR"]:
         ratio = float(row.get("provision_ratio", 0.0))
-        floor = next(f for f in reversed(rules.ecl_floors) if ratio >= f.ratio)
-        c = floor.risk_class
-        add("ECL_FLOOR", c, floor.article,
-            f"信用减值资产的损失准备占余额{ratio:.0%}，不低于{floor.ratio:.0%}，至少归为{c.chinese}类",
-            f"credit-impaired with allowance {ratio:.0%} of the balance (>= {floor.ratio:.0%}): at least {c.value}")
+        ecl = next(f for f in reversed(rules.ecl_floors) if ratio >= f.ratio)
+        c = ecl.risk_class
+        add("ECL_FLOOR", c, ecl.article,
+            f"信用减值资产的损失准备占余额{ratio:.0%}，不低于{ecl.ratio:.0%}，至少归为{c.chinese}类",
+            f"credit-impaired with allowance {ratio:.0%} of the balance (>= {ecl.ratio:.0%}): at least {c.value}")
     if bits & BIT["NEW_FOR_OLD"] and rules.new_for_old_floor:
         c = rules.new_for_old_floor
         add("NEW_FOR_OLD", c, rules.new_for_old_article, f"借新还旧，至少归为{c.chinese}类",

@@ -174,7 +174,7 @@ class EarlyWarningModel:
         return self
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.booster_.predict_proba(self._matrix(frame))[:, 1]
+        return np.asarray(self.booster_.predict_proba(self._matrix(frame)))[:, 1]
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Per-row feature contributions to the log-odds (TreeSHAP); the last column is the bias."""

@@ -38,7 +38,7 @@ class RiskInputError(DomainError):
 def load_snapshot(uow: AbstractUnitOfWork, snapshot_id: str | None = None,
                   tables: Sequence[str] = SNAPSHOT_TABLES) -> tuple[str, dict[str, pd.DataFrame]]:
     with uow:
-        reader = uow.get(SnapshotReader)
+        reader = uow.get(SnapshotReader)  # type: ignore[type-abstract]
         sid = snapshot_id or reader.latest_snapshot_id()
         if sid is None:
             raise NotFound("no snapshot has been imported yet: import a tape first (nplhub tape import)")

@@ -10,7 +10,13 @@ from nplhub.risk.classify import classify
 from nplhub.risk.hidden import detect_hidden_npl
 from nplhub.risk.metrics import book_ratios, concentration, hhi
 from nplhub.risk.simulate import simulate_loan_states
-from nplhub.risk.warning import EarlyWarningModel, build_panel, calibration_table, ks_statistic, validate_out_of_time
+from nplhub.risk.warning import (
+    EarlyWarningModel,
+    build_panel,
+    calibration_table,
+    ks_statistic,
+    validate_out_of_time,
+)
 
 
 def base_tables():

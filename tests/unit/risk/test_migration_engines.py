@@ -8,7 +8,13 @@ import pytest
 from scipy.linalg import expm
 
 from nplhub.risk.aalen_johansen import AalenJohansenEstimator
-from nplhub.risk.generator import fractional_step, generator, is_valid_generator, multi_period, remove_not_rated
+from nplhub.risk.generator import (
+    fractional_step,
+    generator,
+    is_valid_generator,
+    multi_period,
+    remove_not_rated,
+)
 from nplhub.risk.history import HistoryError, history_from_loan_states, state_history
 from nplhub.risk.migration import CohortEstimator
 from nplhub.risk.simulate import DEFAULT_MONTHLY, simulate_loan_states
