@@ -163,3 +163,26 @@ def synthetic_disposals(n_cases: int, seed: int, *, cutoff: str = "2025-06-30",
         "costs": np.where(open_, np.nan, np.round(0.02 * rate * exposure, 2)),
         "buyer_type": None, "counterparty_type": seg, "coverage": coverage,
     })
+
+
+EXAMPLE_LOAN: dict[str, object] = {
+    "loan_id": "L1", "counterparty_type": "corporate", "product": "working_capital", "region": "110105",
+    "claim": 1_000_000.0, "book_value": 600_000.0, "days_past_due": 400.0, "legal_status": "judgment",
+    "insolvency_status": "none", "restructure_count": 0, "written_off": False, "reported_class": "doubtful",
+    "collateral_reference": 800_000.0, "collateral_prior": 0.0, "collateral_net": 450_000.0,
+    "collateral_type": "residential", "collateral_tax_rate": 0.06, "months_to_sale": 9.0, "collateral_count": 1,
+    "guarantee_amount": 0.0, "guarantee_expected": 0.0,
+}
+
+
+def example_loans(*rows: dict[str, object]) -> pd.DataFrame:
+    """A loan frame by hand: each row overrides `EXAMPLE_LOAN` (ids L1, L2, ... unless given)."""
+    from nplhub.valuation.portfolio import LOAN_FRAME_COLUMNS
+
+    records = []
+    for i, row in enumerate(rows or ({},)):
+        record = dict(EXAMPLE_LOAN)
+        record["loan_id"] = f"L{i + 1}"
+        record.update(row)
+        records.append(record)
+    return pd.DataFrame(records).loc[:, list(LOAN_FRAME_COLUMNS)]
