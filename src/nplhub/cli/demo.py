@@ -18,6 +18,7 @@ DEMO_STEPS: list[tuple[str, str]] = [
     ("Risk analytics / 风险分析", "nplhub.services.risk:demo_step"),
     ("Valuation / 估值", "nplhub.services.valuation:demo_step"),
     ("Marketplace: listings and auctions / 挂牌与竞价", "nplhub.services.marketplace:demo_step"),
+    ("Securitization: NPL ABS / 不良资产证券化", "nplhub.services.securitization:demo_step"),
     # keep last: signs the checkpoint over every event the steps above recorded
     ("Audit ledger / 审计账本", "nplhub.services.ledger:demo_step"),
 ]
