@@ -116,6 +116,21 @@ def timestamp(moment: datetime | None = None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def record_bytes(record: Mapping[str, Any]) -> bytes:
+    """The canonical bytes of an event record, personal fields hashed: what waits in the queue."""
+    if _scan(record) & _PERSONAL:
+        record = mask_personal_data(record)
+    return canonical_bytes(record)
+
+
+def entry_from_record(index: int, recorded_at: str, record: bytes) -> bytes:
+    """The entry's canonical bytes from the record's canonical bytes, by splicing: the keys "event" <
+    "index" < "recorded_at" are already in RFC 8785 order, an RFC 8785 value stays canonical inside
+    another, and the index and timestamp are canonicalised here."""
+    return b"".join((b'{"event":', record, b',"index":', canonical_bytes(index), b',"recorded_at":',
+                     canonical_bytes(recorded_at), b"}"))
+
+
 def entry_bytes(index: int, recorded_at: str, record: Mapping[str, Any]) -> bytes:
     """The canonical bytes of the entry at leaf `index` (the leaf's data d)."""
     if _scan(record) & _PERSONAL:

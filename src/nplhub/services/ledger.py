@@ -80,13 +80,24 @@ def _checkpoint_view(cp: StoredCheckpoint | None) -> dict[str, Any] | None:
             "key_hash": cp.key_hash, "signed_at": cp.signed_at.isoformat(), "note": cp.note}
 
 
+def sequence_pending(uow: AbstractUnitOfWork) -> int:
+    """Give the queued events their leaf indices (see nplhub.storage.ledger); returns how many."""
+    with uow:
+        done = _repo(uow).sequence(wait=True)
+        uow.commit()
+        return done
+
+
 def ledger_root(uow: AbstractUnitOfWork) -> dict[str, Any]:
-    """The current tree size and root, and the latest signed checkpoint."""
+    """The current tree size and root, and the latest signed checkpoint (queued events sequenced first)."""
     with uow:
         repo = _repo(uow)
+        repo.sequence(wait=True)
         head = repo.head()
-        return {"tree_size": head.size, "root": head.root().hex(),
-                "latest_checkpoint": _checkpoint_view(repo.latest_checkpoint())}
+        result = {"tree_size": head.size, "root": head.root().hex(),
+                  "latest_checkpoint": _checkpoint_view(repo.latest_checkpoint())}
+        uow.commit()
+        return result
 
 
 # -- checkpoints -------------------------------------------------------------------------------
@@ -102,6 +113,7 @@ class SignedCheckpoint:
 
 
 def _sign_locked(repo: LedgerRepository, signer: NoteSigner, now: datetime) -> SignedCheckpoint:
+    repo.sequence(wait=True)
     head = repo.head(lock=True)  # no append can slip in between reading the root and signing it
     root = head.root()
     latest = repo.latest_checkpoint(signer.name)
@@ -134,6 +146,7 @@ def sign_checkpoint(uow: AbstractUnitOfWork, signer: NoteSigner, now: datetime |
 # -- verification ---------------------------------------------------------------------------------
 def verify_ledger(uow: AbstractUnitOfWork, signer: NoteSigner | None = None) -> AuditReport:
     """Recompute everything from the entries and compare it with what is stored and signed."""
+    sequence_pending(uow)
     with uow:
         repo = _repo(uow)
         return audit_log(repo.iter_entries(), repo.iter_nodes(), repo.head(), repo.checkpoints(),
@@ -156,6 +169,7 @@ def export_proof(uow: AbstractUnitOfWork, leaf_index: int, signer: NoteSigner,
     Uses the latest checkpoint if it covers the entry, otherwise signs a new one first."""
     with uow:
         repo = _repo(uow)
+        repo.sequence(wait=True)
         entry = repo.entry(leaf_index)
         if entry is None:
             raise LedgerError(f"the ledger has no entry {leaf_index}")

@@ -35,13 +35,27 @@ class LedgerRepository(abc.ABC):
     """The append-only log in the database: entries, interior nodes, the head, checkpoints."""
 
     @abc.abstractmethod
-    def append(self, records: Sequence[Mapping[str, Any]], recorded_at: datetime | None = None) -> list[int]:
-        """Append event records (each with a "type") as entries; returns their leaf indices.
+    def append(self, records: Sequence[Mapping[str, Any]], recorded_at: datetime | None = None) -> int:
+        """Append event records (each with a "type") as entries now; returns the new tree size.
         Serialises with every other append (the head row is locked until the transaction ends)."""
 
     @abc.abstractmethod
     def append_leaves(self, leaves: Iterable[tuple[str, bytes]], recorded_at: datetime | None = None) -> int:
-        """Append already-canonical leaves (event type, bytes) in bulk; returns the new tree size."""
+        """Append already-canonical entries (event type, bytes) in bulk; each must name its own leaf
+        index as `nplhub.ledger.canonical.entry_bytes` does. Returns the new tree size."""
+
+    @abc.abstractmethod
+    def enqueue(self, records: Sequence[Mapping[str, Any]], recorded_at: datetime | None = None) -> None:
+        """Queue event records for sequencing, without locking the head."""
+
+    @abc.abstractmethod
+    def sequence(self, *, wait: bool = True) -> int:
+        """Give every committed queued record its leaf index; returns how many. With `wait` false,
+        does nothing (returns 0) if another transaction holds the head."""
+
+    @abc.abstractmethod
+    def queued(self) -> int:
+        """How many records wait in the queue."""
 
     @abc.abstractmethod
     def head(self, *, lock: bool = False) -> Frontier: ...

@@ -1,14 +1,22 @@
 """The audit ledger in SQL: the repository and the audit sink every unit of work appends through.
 
-An append, inside the caller's transaction:
-1. `UPDATE ledger_head SET tree_size = tree_size + k ... RETURNING` locks the head row (row lock on
-   PostgreSQL; on SQLite the statement takes the database write lock), so concurrent appends queue
-   here and each sees the size and frontier its predecessor committed;
-2. the entries are canonicalised with their leaf indices and inserted (one executemany);
-3. the interior nodes they complete are inserted (amortised one per entry);
-4. the new frontier is written back to the head.
-Nothing is updated in place but the head; the root is never stored per append, it is the fold of
-the frontier (O(log n) hashes) when somebody asks for it.
+Giving entries their leaf indices needs one writer at a time: whoever *sequences* locks the single
+`ledger_head` row (row lock on PostgreSQL; on SQLite the write lock of the database), reads the tree
+size and frontier, canonicalises the entries with their indices, inserts them and the interior nodes
+they complete (amortised one per entry: O(1) node writes per append), and writes the new size and
+frontier back. Nothing else is ever updated in place; the root is not stored per append, it is the
+fold of the frontier (O(log n) hashes) when somebody asks for it.
+
+How a unit of work's events get there, in its own transaction (no change without its entry):
+
+* SQLite: writers are serialised by the database anyway, so the sink sequences directly.
+* PostgreSQL: holding the head lock through a commit would serialise every transaction behind the
+  previous one's WAL flush (a few ms each), capping all writers at a few hundred commits a second.
+  So the sink takes the head only *if it is free* (`FOR UPDATE SKIP LOCKED`): then it sequences
+  whatever is queued and appends its own events; if another transaction holds the head, it inserts
+  its events into `ledger_queue` instead (no lock, so concurrent commits share their flushes). What a
+  busy moment leaves queued is sequenced by the next unit of work that finds the head free, and
+  always before a root, proof, checkpoint or verification is produced (`sequence(wait=True)`).
 
 On SQLite, a unit of work that *reads* before it writes should be opened with `immediate=True`, or
 a concurrent commit between its first read and the ledger's write makes SQLite refuse the upgrade
@@ -21,18 +29,20 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, insert, or_, select
 
 from nplhub.domain.events import DomainEvent
-from nplhub.ledger.canonical import entry_bytes, timestamp
+from nplhub.ledger.canonical import entry_from_record, record_bytes, timestamp
 from nplhub.ledger.log import Frontier, NodeId
 from nplhub.ledger.merkle import leaf_hash
 from nplhub.services.ledger_ports import LedgerRepository, StoredCheckpoint, StoredEntry
 from nplhub.services.ports import AuditSink
-from nplhub.storage.tables.ledger import ledger_checkpoints, ledger_entries, ledger_head, ledger_nodes
+from nplhub.storage.tables.ledger import ledger_checkpoints, ledger_entries, ledger_nodes
 from nplhub.storage.unit_of_work import register_audit_sink, register_repository
 
 _STREAM_BATCH = 5000
+_SEQUENCE_BATCH = 50_000
+_STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def _aware(moment: datetime) -> datetime:
@@ -41,75 +51,144 @@ def _aware(moment: datetime) -> datetime:
 
 @register_repository(LedgerRepository)
 class SqlLedgerRepository(LedgerRepository):
+    """Hot paths speak the driver's SQL directly (`exec_driver_sql`): they run in every unit of work, and
+    compiling and processing SQLAlchemy constructs per statement would cost more than the work itself."""
+
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
+        self.postgres = connection.dialect.name == "postgresql"
+        self._mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        dialect = connection.dialect
+        self._datetime = ledger_entries.c.recorded_at.type.dialect_impl(dialect).bind_processor(dialect)
 
-    # -- appending -------------------------------------------------------------------------
-    def _reserve(self, count: int) -> Frontier:
-        """Lock the head and move its size on by `count`; returns the frontier before the move."""
-        row = self.conn.execute(
-            update(ledger_head)
-            .where(ledger_head.c.id == 1)
-            .values(tree_size=ledger_head.c.tree_size + count)
-            .returning(ledger_head.c.tree_size, ledger_head.c.frontier)
-        ).one_or_none()
+    def _sql(self, statement: str) -> str:
+        return statement if self._mark == "?" else statement.replace("?", self._mark)
+
+    # -- sequencing ------------------------------------------------------------------------
+    def _lock_head(self, *, wait: bool) -> Frontier | None:
+        """Lock the head row; None if `wait` is false and another transaction holds it (PostgreSQL)."""
+        if self.postgres:
+            statement = "SELECT tree_size, frontier FROM ledger_head WHERE id = 1 FOR UPDATE"
+            row = self.conn.exec_driver_sql(statement + ("" if wait else " SKIP LOCKED")).first()
+        else:  # a write takes SQLite's database write lock (a writing transaction holds it already)
+            row = self.conn.exec_driver_sql("UPDATE ledger_head SET tree_size = tree_size WHERE id = 1 "
+                                            "RETURNING tree_size, frontier").first()
         if row is None:
+            if not wait:
+                return None
             raise RuntimeError("the ledger head row is missing: run the migrations (nplhub db upgrade)")
-        return Frontier.from_bytes(int(row.tree_size) - count, bytes(row.frontier))
+        return Frontier.from_bytes(int(row[0]), bytes(row[1]))
 
-    def _placeholders(self, count: int) -> str:
-        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
-        return ", ".join([mark] * count)
+    def _stamp_value(self, stamp: str, cache: dict[str, Any]) -> Any:
+        value = cache.get(stamp)
+        if value is None:
+            moment = datetime.strptime(stamp, _STAMP_FORMAT).replace(tzinfo=UTC)
+            value = cache[stamp] = self._datetime(moment) if self._datetime else moment
+        return value
 
-    def _store(self, frontier: Frontier, leaves: list[tuple[str, bytes, bytes]], moment: datetime) -> Frontier:
-        """Insert entries (event type, bytes, leaf hash) from leaf index `frontier.size` on, their nodes and
-        the new frontier. Bulk inserts go to the driver's executemany as tuples: this is the hot path of
-        every unit of work and of bulk imports, and SQLAlchemy's per-row processing would triple its cost."""
-        new_frontier, nodes = frontier.append(h for _, _, h in leaves)
-        dialect = self.conn.dialect
-        process = ledger_entries.c.recorded_at.type.dialect_impl(dialect).bind_processor(dialect)
-        stamp = process(moment) if process else moment
-        base = frontier.size
-        self.conn.exec_driver_sql(
-            "INSERT INTO ledger_entries (leaf_index, event_type, recorded_at, entry, leaf_hash) "
-            f"VALUES ({self._placeholders(5)})",
-            [(base + i, kind, stamp, data, digest) for i, (kind, data, digest) in enumerate(leaves)])
-        if nodes:
-            self.conn.exec_driver_sql(
-                f"INSERT INTO ledger_nodes (level, node_index, hash) VALUES ({self._placeholders(3)})", nodes)
-        self.conn.execute(update(ledger_head).where(ledger_head.c.id == 1)
-                          .values(frontier=new_frontier.to_bytes()))
+    def _store(self, frontier: Frontier, leaves: list[tuple[str, str, bytes, bytes]]) -> Frontier:
+        """Insert entries (event type, timestamp text, bytes, leaf hash) from leaf index `frontier.size`
+        on, the interior nodes they complete, and the new head."""
+        new_frontier, nodes = frontier.append(leaf[3] for leaf in leaves)
+        base, stamps = frontier.size, dict[str, Any]()
+        rows = [(base + i, kind, self._stamp_value(stamp, stamps), data, digest)
+                for i, (kind, stamp, data, digest) in enumerate(leaves)]
+        insert_entry = self._sql("INSERT INTO ledger_entries (leaf_index, event_type, recorded_at, entry, "
+                                 "leaf_hash) VALUES (?, ?, ?, ?, ?)")
+        insert_node = self._sql("INSERT INTO ledger_nodes (level, node_index, hash) VALUES (?, ?, ?)")
+        for statement, params in ((insert_entry, rows), (insert_node, nodes)):
+            if len(params) == 1:
+                self.conn.exec_driver_sql(statement, params[0])
+            elif params:
+                self.conn.exec_driver_sql(statement, params)
+        self.conn.exec_driver_sql(self._sql("UPDATE ledger_head SET tree_size = ?, frontier = ? WHERE id = 1"),
+                                  (new_frontier.size, new_frontier.to_bytes()))
         return new_frontier
 
-    def append(self, records: Sequence[Mapping[str, Any]], recorded_at: datetime | None = None) -> list[int]:
-        if not records:
-            return []
-        moment = recorded_at or datetime.now(UTC)
-        stamp = timestamp(moment)
-        frontier = self._reserve(len(records))
+    def _entries_for(self, frontier: Frontier, records: Sequence[Mapping[str, Any]],
+                     stamp: str) -> list[tuple[str, str, bytes, bytes]]:
         leaves = []
         for offset, record in enumerate(records):
-            data = entry_bytes(frontier.size + offset, stamp, record)
-            leaves.append((str(record.get("type", "event"))[:120], data, leaf_hash(data)))
-        self._store(frontier, leaves, moment)
-        return [frontier.size + offset for offset in range(len(records))]
+            data = entry_from_record(frontier.size + offset, stamp, record_bytes(record))
+            leaves.append((str(record.get("type", "event"))[:120], stamp, data, leaf_hash(data)))
+        return leaves
+
+    def enqueue(self, records: Sequence[Mapping[str, Any]], recorded_at: datetime | None = None) -> None:
+        if not records:
+            return
+        stamp = timestamp(recorded_at)
+        rows = [(str(r.get("type", "event"))[:120], stamp, record_bytes(r)) for r in records]
+        statement = self._sql("INSERT INTO ledger_queue (event_type, recorded_at, record) VALUES (?, ?, ?)")
+        self.conn.exec_driver_sql(statement, rows[0] if len(rows) == 1 else rows)
+
+    def sequence(self, *, wait: bool = True) -> int:
+        frontier = self._lock_head(wait=wait)
+        if frontier is None:
+            return 0
+        return self._drain(frontier)[1]
+
+    def _drain(self, frontier: Frontier) -> tuple[Frontier, int]:
+        """With the head locked: move every visible queued record into the tree, in queue order."""
+        done = 0
+        while True:
+            rows = self.conn.exec_driver_sql(
+                "SELECT queue_id, event_type, recorded_at, record FROM ledger_queue "
+                f"ORDER BY queue_id LIMIT {_SEQUENCE_BATCH}").all()
+            if not rows:
+                return frontier, done
+            leaves = []
+            for offset, (_, kind, stamp, record) in enumerate(rows):
+                data = entry_from_record(frontier.size + offset, stamp, bytes(record))
+                leaves.append((kind, stamp, data, leaf_hash(data)))
+            frontier = self._store(frontier, leaves)
+            ids = [int(r[0]) for r in rows]
+            if self.postgres:  # exactly the rows read: others may have committed lower ids meanwhile
+                self.conn.exec_driver_sql("DELETE FROM ledger_queue WHERE queue_id = ANY(%s)", (ids,))
+            else:  # SQLite: we hold the write lock, nobody can have committed in between
+                self.conn.exec_driver_sql("DELETE FROM ledger_queue WHERE queue_id BETWEEN ? AND ?",
+                                          (ids[0], ids[-1]))
+            done += len(rows)
+            if len(rows) < _SEQUENCE_BATCH:
+                return frontier, done
+
+    def append_or_enqueue(self, records: Sequence[Mapping[str, Any]]) -> bool:
+        """Append now if the head is free (after whatever is queued), else queue; True if appended."""
+        frontier = self._lock_head(wait=False)
+        if frontier is None:
+            self.enqueue(records)
+            return False
+        frontier, _ = self._drain(frontier)
+        self._store(frontier, self._entries_for(frontier, records, timestamp()))
+        return True
+
+    def queued(self) -> int:
+        return int(self.conn.exec_driver_sql("SELECT COUNT(*) FROM ledger_queue").scalar_one())
+
+    def append(self, records: Sequence[Mapping[str, Any]], recorded_at: datetime | None = None) -> int:
+        if not records:
+            return self.head().size
+        frontier = self._lock_head(wait=True)
+        assert frontier is not None
+        leaves = self._entries_for(frontier, records, timestamp(recorded_at))
+        return self._store(frontier, leaves).size
 
     def append_leaves(self, leaves: Iterable[tuple[str, bytes]], recorded_at: datetime | None = None) -> int:
-        items = [(kind, data, leaf_hash(data)) for kind, data in leaves]
-        if not items:
-            return self.head().size
-        frontier = self._reserve(len(items))
-        return self._store(frontier, items, recorded_at or datetime.now(UTC)).size
+        stamp = timestamp(recorded_at)
+        items = [(kind, stamp, data, leaf_hash(data)) for kind, data in leaves]
+        frontier = self._lock_head(wait=True)
+        assert frontier is not None
+        return self._store(frontier, items).size if items else frontier.size
 
     # -- reading ---------------------------------------------------------------------------
     def head(self, *, lock: bool = False) -> Frontier:
         if lock:
-            return self._reserve(0)
-        row = self.conn.execute(select(ledger_head.c.tree_size, ledger_head.c.frontier)
-                                .where(ledger_head.c.id == 1)).one_or_none()
+            frontier = self._lock_head(wait=True)
+            assert frontier is not None
+            return frontier
+        row = self.conn.exec_driver_sql("SELECT tree_size, frontier FROM ledger_head WHERE id = 1").first()
         if row is None:
             raise RuntimeError("the ledger head row is missing: run the migrations (nplhub db upgrade)")
-        return Frontier.from_bytes(int(row.tree_size), bytes(row.frontier))
+        return Frontier.from_bytes(int(row[0]), bytes(row[1]))
 
     def nodes(self, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
         """One round trip for the O(log n) hashes of a proof (leaf hashes from the entries, the rest from
@@ -204,7 +283,11 @@ class LedgerAuditSink(AuditSink):
         self.repository = SqlLedgerRepository(connection)
 
     def append(self, events: Sequence[DomainEvent]) -> None:
-        self.repository.append([event.to_record() for event in events])
+        records = [event.to_record() for event in events]
+        if self.repository.postgres:
+            self.repository.append_or_enqueue(records)
+        else:
+            self.repository.append(records)
 
 
 @register_audit_sink

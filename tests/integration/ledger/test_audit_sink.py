@@ -29,7 +29,11 @@ def bid(n: int) -> GenericEvent:
 def entries(engine):
     with SqlAlchemyUnitOfWork(engine) as uow:
         repo = uow.get(LedgerRepository)
-        return list(repo.iter_entries()), repo.head()
+        repo.sequence(wait=True)  # on PostgreSQL a busy moment may leave events queued for the next writer
+        result = list(repo.iter_entries()), repo.head()
+        assert repo.queued() == 0
+        uow.commit()
+        return result
 
 
 def test_committed_events_become_entries_with_consecutive_indices(engine):
@@ -98,3 +102,34 @@ def test_fifty_concurrent_writers_get_one_gapless_consistent_log(engine):
         plan = inclusion_plan(123, n)
         proof = assemble(plan, repo.nodes(plan_nodes(plan)))
     assert merkle.verify_inclusion(123, n, stored[123].leaf_hash, proof, head.root())
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_writer_that_finds_the_head_busy_queues_its_event_and_it_is_sequenced_later(postgres_url):
+    from nplhub.services import ledger as service
+    from nplhub.storage.db import upgrade
+
+    upgrade(postgres_url)
+    engine = make_engine(postgres_url)
+    try:
+        with SqlAlchemyUnitOfWork(engine) as uow:
+            uow.record(bid(0))
+            uow.commit()
+        holder = engine.connect()
+        holder.begin()
+        holder.exec_driver_sql("SELECT 1 FROM ledger_head WHERE id = 1 FOR UPDATE")  # a long sequencing
+        with SqlAlchemyUnitOfWork(engine) as uow:  # does not wait for the holder
+            uow.record(bid(1))
+            uow.commit()
+        with SqlAlchemyUnitOfWork(engine) as uow:
+            assert uow.get(LedgerRepository).queued() == 1
+        holder.rollback()
+        holder.close()
+        with SqlAlchemyUnitOfWork(engine) as uow:  # the next writer takes the queued event along
+            uow.record(bid(2))
+            uow.commit()
+        stored, head = entries(engine)
+        assert [b'"1001.00"' in e.entry for e in stored] == [False, True, False]
+        assert head.size == 3 and service.ledger_root(SqlAlchemyUnitOfWork(engine))["tree_size"] == 3
+    finally:
+        engine.dispose()

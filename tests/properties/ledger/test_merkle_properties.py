@@ -98,3 +98,15 @@ def test_the_fast_canonical_encoder_agrees_with_the_rfc8785_reference(value):
     except (rfc8785.CanonicalizationError, UnicodeEncodeError):
         return
     assert canonical_bytes(value) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), JSON, max_size=5), st.integers(0, 2**40))
+def test_an_entry_spliced_from_a_queued_record_equals_the_canonical_entry(record, index):
+    from nplhub.ledger.canonical import CanonicalisationError, entry_bytes, entry_from_record, record_bytes
+
+    try:
+        expected = entry_bytes(index, "2026-01-01T00:00:00.000000Z", record)
+    except (CanonicalisationError, UnicodeEncodeError):
+        return
+    assert entry_from_record(index, "2026-01-01T00:00:00.000000Z", record_bytes(record)) == expected

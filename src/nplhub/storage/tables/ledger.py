@@ -1,8 +1,8 @@
 """Audit ledger tables: entries (the leaves), interior nodes, the head, signed checkpoints.
 
 All of them are append-only except `ledger_head`, the single row (id 1) that holds the current
-tree size and frontier; every append locks it, which serialises appends across connections
-(a row lock on PostgreSQL, the write lock on SQLite).
+tree size and frontier (every sequencing locks it: a row lock on PostgreSQL, the write lock on
+SQLite), and `ledger_queue`, where committed events wait, briefly, for their leaf index.
 """
 
 from sqlalchemy import (
@@ -55,4 +55,16 @@ ledger_checkpoints = Table(
     Column("key_hash", String(8), nullable=False),
     Column("signed_at", DateTime(timezone=True), nullable=False),
     Column("note", Text, nullable=False),
+)
+
+# Events committed by units of work and not yet given a leaf index: each unit of work inserts here
+# without any lock (so concurrent writers do not queue behind one another's commits); whoever holds the
+# head lock next moves them, in queue order, into the tree (see nplhub.storage.ledger).
+ledger_queue = Table(
+    "ledger_queue",
+    metadata,
+    Column("queue_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("event_type", String(120), nullable=False),
+    Column("recorded_at", String(32), nullable=False),  # the entry's timestamp text, as it will be signed
+    Column("record", LargeBinary, nullable=False),  # RFC 8785 bytes of the event record
 )
