@@ -13,6 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from nplhub.datahub.generator.calibration import COUNTERPARTY_MIX, EXTRA_LOANS_LAMBDA, INDUSTRIES
+from nplhub.datahub.generator.frames import make_frame, sequence_ids
 from nplhub.datahub.generator.identifiers import (
     addresses,
     credit_codes,
@@ -101,9 +102,8 @@ def counterparties_frame(rng: np.random.Generator, seg: npt.NDArray[np.int8], ba
     insolvency[npl_firm & (u >= 0.12) & (u < 0.22)] = "bankruptcy"
     insolvency[npl_firm & (u >= 0.22) & (u < 0.25) & (worst_class == 4)] = "liquidated"
 
-    width = max(6, len(str(n)))
-    cp_id = np.char.add("CP", np.char.zfill(np.arange(1, n + 1).astype(str), width))
-    return pd.DataFrame({
+    cp_id = sequence_ids("CP", n)
+    return make_frame({
         "counterparty_id": cp_id,
         "name": name,
         "id_number": id_number,

@@ -10,11 +10,12 @@ import pandas as pd
 from nplhub.datahub.generator.borrowers import counterparties_frame, draw_borrowers
 from nplhub.datahub.generator.calibration import CLASSES, PRE_WINDOW_DISPOSAL_SHARE
 from nplhub.datahub.generator.collateral import build_collateral, guarantees_frame
-from nplhub.datahub.generator.disposals import balance_path, disposals_frame, simulate_disposals
+from nplhub.datahub.generator.disposals import balance_at, balance_path, disposals_frame, simulate_disposals
 from nplhub.datahub.generator.enforcement import enforcement_frame
 from nplhub.datahub.generator.forbearance import forbearance_events
+from nplhub.datahub.generator.frames import lookup, make_frame, sequence_ids
 from nplhub.datahub.generator.history import simulate
-from nplhub.datahub.generator.loans import draw_loans
+from nplhub.datahub.generator.loans import draw_loans, spread_principals
 from nplhub.datahub.generator.prices import PriceIndex
 from nplhub.datahub.generator.regions import CITIES
 from nplhub.datahub.generator.tables import loan_states_frame, loans_frame, repayments_frame
@@ -27,7 +28,7 @@ TABLE_ORDER = ("counterparties", "loans", "collateral", "loan_collateral", "guar
 
 
 def _ids(prefix: str, n: int) -> np.ndarray:
-    return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), max(6, len(str(n)))))
+    return sequence_ids(prefix, n)
 
 
 def build_tape(loans: int, seed: int, cutoff: date, history: bool = True) -> Tape:
@@ -40,7 +41,9 @@ def build_tape(loans: int, seed: int, cutoff: date, history: bool = True) -> Tap
     cp_seg, cp_of_loan = draw_borrowers(rng["borrowers"], loans)
     book = draw_loans(rng["loans"], cp_of_loan, cp_seg[cp_of_loan], cut, PRE_WINDOW_DISPOSAL_SHARE)
     hist = simulate(rng["history"], book, cut)
-    balances = balance_path(book, hist)
+    npl_now = hist.on_book[:, -1] & (hist.reported_class[:, -1] >= 2)
+    spread_principals(rng["loans"], book, npl_now)
+    balances = balance_path(book, hist) if history else None
 
     # counterparty attributes drawn after the history (NPL tilt of industry and region)
     n_cp = len(cp_seg)
@@ -57,7 +60,7 @@ def build_tape(loans: int, seed: int, cutoff: date, history: bool = True) -> Tap
     cp_ids = counterparties["counterparty_id"].to_numpy()
     city_names = dict((c[0], c[1]) for c in CITIES)
     cp_region = counterparties["region"].to_numpy().astype(str)
-    cp_city = np.vectorize(city_names.get)(cp_region).astype(str)
+    cp_city = lookup(city_names, cp_region).astype(str)
     loan_ids = _ids("LN", loans)
 
     prices = PriceIndex(rng["prices"], cut)
@@ -73,12 +76,14 @@ def build_tape(loans: int, seed: int, cutoff: date, history: bool = True) -> Tap
                                              cp_city[book.cp_index[out.loans]], unsecured_suit, cut)
 
     legal = _legal_status(rng["tables"], book, hist, out, enforcement, case_of, counterparties)
-    loans_df = loans_frame(rng["tables"], book, hist, balances, out, events, loan_ids, cp_ids,
+    cut_balance = balances[:, -1] if balances is not None else balance_at(
+        book, hist, np.arange(loans), np.full(loans, hist.months - 1))
+    loans_df = loans_frame(rng["tables"], book, hist, cut_balance, out, events, loan_ids, cp_ids,
                            cp_region, legal, cut)
     collateral_df = coll.frame.copy()
     _collateral_status(collateral_df, coll, out, enforcement, case_of, book)
     links = coll.links
-    loan_collateral = pd.DataFrame({
+    loan_collateral = make_frame({
         "loan_id": loan_ids[links["loan"].to_numpy()],
         "collateral_id": coll_ids[links["collateral"].to_numpy()],
         "allocated_amount": links["allocated_amount"].to_numpy(),
@@ -94,7 +99,7 @@ def build_tape(loans: int, seed: int, cutoff: date, history: bool = True) -> Tap
         "enforcement": enforcement,
         "forbearance": forbearance.reset_index(drop=True),
     }
-    if history:
+    if balances is not None:
         tables["repayments"] = repayments_frame(rng["tables"], book, hist, balances, out, loan_ids)
         tables["loan_states"] = loan_states_frame(book, hist, balances, loan_ids)
     tables["disposals"] = disposals_frame(out, loan_ids, cut, rng["disposals"])
@@ -158,13 +163,18 @@ def _collateral_status(frame: pd.DataFrame, coll, out, enforcement: pd.DataFrame
                "in_kind": "sold", "closed": "sold", "terminated": "seized"}
     status[c[ok]] = [mapping[s] for s in stage[ok]]
     frame["status"] = status
-    court = np.zeros(len(frame), dtype=bool)
     has = enforcement["appraisal_value"].notna().to_numpy() & ok
-    court[c[has]] = True
-    frame.loc[court, "appraisal_source"] = "court"
-    frame.loc[court, "appraisal_value"] = enforcement["appraisal_value"].to_numpy()[has]
+    target = c[has]
+    source = frame["appraisal_source"].to_numpy().copy()
+    value = frame["appraisal_value"].to_numpy().copy()
+    when = frame["appraisal_date"].to_numpy().copy()
     dates = enforcement["judgment_date"].to_numpy()[has]
-    frame.loc[court, "appraisal_date"] = np.where(np.isnat(dates), enforcement["filed_date"].to_numpy()[has], dates)
+    source[target] = "court"
+    value[target] = enforcement["appraisal_value"].to_numpy()[has]
+    when[target] = np.where(np.isnat(dates), enforcement["filed_date"].to_numpy()[has], dates)
+    frame["appraisal_source"] = source
+    frame["appraisal_value"] = value
+    frame["appraisal_date"] = when
 
 
 def _truth(book, hist, out, loans_df: pd.DataFrame, loan_ids: np.ndarray) -> Truth:
@@ -172,7 +182,7 @@ def _truth(book, hist, out, loans_df: pd.DataFrame, loan_ids: np.ndarray) -> Tru
     classes = np.array(CLASSES)
     hid = np.flatnonzero(hist.conceal_start >= 0)
     live = hist.on_book[:, T - 1]
-    hidden = pd.DataFrame({
+    hidden = make_frame({
         "loan_id": loan_ids[hid],
         "measure": np.where(hist.conceal_measure[hid] == 0, "extension", "refinance_new_for_old"),
         "concealment_date": hist.month_ends[hist.conceal_start[hid]].astype("datetime64[s]"),
@@ -181,13 +191,13 @@ def _truth(book, hist, out, loans_df: pd.DataFrame, loan_ids: np.ndarray) -> Tru
         "reported_class_at_cutoff": np.where(live[hid], classes[np.clip(hist.reported_class[hid, T - 1], 0, 4)], None),
     })
     rows, cols = np.nonzero(hist.concealed)
-    true_states = pd.DataFrame({
+    true_states = make_frame({
         "loan_id": loan_ids[rows],
         "as_of_date": hist.month_ends[cols].astype("datetime64[s]"),
         "class": classes[hist.true_class[rows, cols]],
         "days_past_due": hist.true_dpd[rows, cols].astype(np.int64),
     })
-    outcomes = pd.DataFrame({
+    outcomes = make_frame({
         "loan_id": loan_ids[out.loans], "route": out.route, "secured": book.secured[out.loans],
         "start_date": out.start.astype("datetime64[s]"), "end_date": out.end.astype("datetime64[s]"),
         "resolved": out.resolved, "exposure_at_start": out.exposure, "gross_recovery": out.recovery,

@@ -35,13 +35,13 @@ DPD_CEILING = np.array([7, 90, 270, 360, 100_000], dtype=np.int32)
 MISS_PROBABILITY = np.array([0.0, 0.45, 0.85, 0.92, 0.97])
 
 # Monthly hazard that the bank opens a disposal case for a loan it reports in the class.
-DISPOSAL_HAZARD = np.array([0.0, 0.0, 0.03, 0.06, 0.10])
+DISPOSAL_HAZARD = np.array([0.0, 0.0, 0.05, 0.09, 0.14])
 # Share of the 5-year disposal history that started before the 36-month window (2 of 5 years).
-PRE_WINDOW_DISPOSAL_SHARE = 0.022
+PRE_WINDOW_DISPOSAL_SHARE = 0.035
 PRE_WINDOW_CLASS_MIX = np.array([0.0, 0.0, 0.30, 0.35, 0.35])
 
 # --- Hidden NPLs (evergreening): propensity to conceal when the true class turns NPL, by segment.
-CONCEAL_PROPENSITY = {"corporate": 0.35, "sme": 0.30, "individual": 0.03}
+CONCEAL_PROPENSITY = {"corporate": 0.5, "sme": 0.4, "individual": 0.04}
 CONCEAL_REVEAL_HAZARD = 0.04  # monthly chance that a concealed NPL is recognised
 CONCEAL_MEASURES = ("extension", "refinance_new_for_old")
 CONCEAL_MEASURE_P = (0.55, 0.45)

@@ -9,6 +9,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from nplhub.datahub.generator.calibration import AREA_SQM, LTV, PRODUCTS
+from nplhub.datahub.generator.frames import lookup, make_frame, sequence_ids
 from nplhub.datahub.generator.identifiers import addresses, firm_names, person_names, short_place
 from nplhub.datahub.generator.loans import SEGMENTS, LoanBook
 from nplhub.datahub.generator.prices import PriceIndex
@@ -56,7 +57,7 @@ def build_collateral(rng: np.random.Generator, book: LoanBook, cp_region: npt.ND
     all_loan = np.concatenate([owner_loan, sec_loans])
     all_type = np.concatenate([ctype, sec_type])
     n = len(all_loan)
-    ltv = np.vectorize(LTV.get)(all_type).astype(float)
+    ltv = lookup(LTV, all_type, 0.5).astype(float)
     weight = np.where(np.arange(n) < n_own, 1.0, 0.5)
     value0 = np.round(book.principal[all_loan] * weight / ltv * rng.uniform(0.9, 1.35, n), -2)
     region = cp_region[book.cp_index[all_loan]].copy()
@@ -91,10 +92,9 @@ def build_collateral(rng: np.random.Generator, book: LoanBook, cp_region: npt.ND
     other_prop = is_property & ~res
     occ[other_prop] = np.where(u[other_prop] < 0.45, "owner", np.where(u[other_prop] < 0.8, "tenant", "vacant"))
     city_names = dict((c[0], c[1]) for c in CITIES)
-    addr = np.where(is_property, addresses(rng, np.vectorize(city_names.get)(region)), None)
-    width = max(6, len(str(n)))
-    frame = pd.DataFrame({
-        "collateral_id": np.char.add("CL", np.char.zfill(np.arange(1, n + 1).astype(str), width)),
+    addr = np.where(is_property, addresses(rng, lookup(city_names, region).astype(str)), None)
+    frame = make_frame({
+        "collateral_id": sequence_ids("CL", n),
         "collateral_type": all_type,
         "region": region,
         "address": addr,
@@ -113,7 +113,7 @@ def build_collateral(rng: np.random.Generator, book: LoanBook, cp_region: npt.ND
     sharing = np.bincount(link_coll, weights=book.principal[link_loan], minlength=n)
     alloc = np.minimum(book.principal[link_loan],
                        appraisal[link_coll] * book.principal[link_loan] / sharing[link_coll])
-    links = pd.DataFrame({"loan": link_loan, "collateral": link_coll, "allocated_amount": np.round(alloc, 2)})
+    links = make_frame({"loan": link_loan, "collateral": link_coll, "allocated_amount": np.round(alloc, 2)})
     links = links.sort_values(["loan", "collateral"], kind="stable").reset_index(drop=True)
     first_of_loan = np.full(len(book), -1, dtype=np.int64)
     first_of_loan[loans] = coll_of
@@ -166,13 +166,12 @@ def guarantees_frame(rng: np.random.Generator, book: LoanBook, loan_ids: npt.NDA
             name[corp] = firm_names(rng, city[: int(corp.sum())], np.full(int(corp.sum()), "C"),
                                     np.ones(int(corp.sum()), bool))
         share = np.where(rng.random(m) < 0.6, 1.0, rng.uniform(0.3, 1.0, m))
-        parts.append(pd.DataFrame({
+        parts.append(make_frame({
             "loan": rows, "guarantor_counterparty_id": guarantor_cp, "guarantor_name": name,
             "guarantee_type": kinds, "amount": np.round(book.principal[rows] * share, 2),
             "guarantor_rating": rating,
         }))
     g = pd.concat(parts, ignore_index=True).sort_values("loan", kind="stable").reset_index(drop=True)
-    width = max(6, len(str(len(g))))
-    g.insert(0, "guarantee_id", np.char.add("GU", np.char.zfill(np.arange(1, len(g) + 1).astype(str), width)))
+    g.insert(0, "guarantee_id", sequence_ids("GU", len(g)))
     g.insert(1, "loan_id", loan_ids[g.pop("loan").to_numpy()])
     return g

@@ -24,6 +24,7 @@ from nplhub.datahub.generator.calibration import (
     ROUTES,
 )
 from nplhub.datahub.generator.collateral import CollateralSet
+from nplhub.datahub.generator.frames import make_frame
 from nplhub.datahub.generator.history import History
 from nplhub.datahub.generator.loans import LoanBook, remaining_share
 
@@ -62,8 +63,8 @@ def balance_path(book: LoanBook, hist: History) -> npt.NDArray[np.float64]:
 def balance_at(book: LoanBook, hist: History, loans: npt.NDArray[np.int64],
                month: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """Outstanding principal of `loans` at window month index `month` (-1 = before the window)."""
-    cum = np.cumsum(hist.paid[loans], axis=1)
-    done = np.where(month >= 0, cum[np.arange(len(loans)), np.maximum(month, 0)], 0)
+    upto = np.arange(hist.months)[None, :] <= month[:, None]
+    done = (hist.paid[loans] & upto).sum(axis=1)
     k = hist.paid_before[loans] + done
     return book.principal[loans] * remaining_share(book.method[loans], book.rate[loans], book.term[loans], k)
 
@@ -143,7 +144,7 @@ def disposals_frame(out: DisposalOutcome, loan_ids: npt.NDArray[np.str_], cutoff
     so_far = np.where(paying, elapsed * rng.uniform(0.3, 1.0, len(elapsed)), 0.0)
     recovery = np.where(out.resolved, out.recovery, np.round(out.recovery * so_far, 2))
     costs = np.where(out.resolved, out.costs, np.round(out.costs * elapsed, 2))
-    frame = pd.DataFrame({
+    frame = make_frame({
         "loan_id": loan_ids[out.loans],
         "route": out.route,
         "start_date": out.start,

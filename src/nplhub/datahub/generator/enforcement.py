@@ -9,6 +9,7 @@ import pandas as pd
 
 from nplhub.datahub.generator.calibration import AUCTION_START_1, AUCTION_START_2
 from nplhub.datahub.generator.disposals import DisposalOutcome
+from nplhub.datahub.generator.frames import make_frame, sequence_ids
 from nplhub.datahub.generator.identifiers import short_place
 
 STAGES = ("filed", "judgment", "enforcement", "appraisal", "auction_1", "auction_2", "sell_off", "in_kind")
@@ -38,7 +39,7 @@ def enforcement_frame(rng: np.random.Generator, out: DisposalOutcome, loan_ids: 
     outcome = out.auction_outcome[picked]
     is_jud = judicial[picked]
     reached = (elapsed[:, None] >= STAGE_AT[None, :]).sum(axis=1) - 1
-    limit = np.array([OUTCOME_STAGE.get(o, 2) for o in outcome])
+    limit = np.array([OUTCOME_STAGE.get(o, 2) for o in outcome], dtype=np.int64)
     stage_idx = np.minimum(reached, limit)
     stage = np.array(STAGES)[stage_idx].astype(object)
     sold = np.isin(outcome, ("auction_1", "auction_2", "sell_off"))
@@ -64,8 +65,8 @@ def enforcement_frame(rng: np.random.Generator, out: DisposalOutcome, loan_ids: 
     coll = first_collateral[out.loans[picked]]
     court = np.char.add(short_place(city_of_loan[picked]),
                         np.array(COURT_SUFFIX)[(out.exposure[picked] < 5e6).astype(int)])
-    frame = pd.DataFrame({
-        "case_id": np.char.add("EC", np.char.zfill(np.arange(1, n + 1).astype(str), max(6, len(str(n))))),
+    frame = make_frame({
+        "case_id": sequence_ids("EC", n),
         "loan_id": loan_ids[out.loans[picked]],
         "collateral_id": np.where(is_jud & (coll >= 0), collateral_ids[np.maximum(coll, 0)], None),
         "stage": stage,

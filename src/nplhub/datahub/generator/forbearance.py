@@ -7,6 +7,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from nplhub.datahub.generator.disposals import DisposalOutcome, balance_at
+from nplhub.datahub.generator.frames import make_frame
 from nplhub.datahub.generator.history import History
 from nplhub.datahub.generator.loans import LoanBook, add_months
 
@@ -27,7 +28,7 @@ def forbearance_events(rng: np.random.Generator, book: LoanBook, hist: History, 
         if ext_loans.size else np.zeros(0, dtype=np.int64)
     date = add_months(book.origination[ext_loans], book.term[ext_loans] + 12 * (step - 1))
     keep = date <= cutoff_d
-    parts.append(pd.DataFrame({
+    parts.append(make_frame({
         "loan": ext_loans[keep], "event_date": date[keep], "measure": "extension",
         "new_maturity_date": add_months(date[keep], np.full(int(keep.sum()), 12)),
         "amount": book.principal[ext_loans[keep]],
@@ -37,7 +38,7 @@ def forbearance_events(rng: np.random.Generator, book: LoanBook, hist: History, 
     hid = np.flatnonzero(hist.conceal_start >= 0)
     month = hist.conceal_start[hid]
     date = hist.month_ends[month] - rng.integers(0, 20, len(hid)).astype("timedelta64[D]")
-    parts.append(pd.DataFrame({
+    parts.append(make_frame({
         "loan": hid, "event_date": date, "measure": CONCEAL_NAMES[hist.conceal_measure[hid]],
         "new_maturity_date": add_months(date, np.full(len(hid), 12)),
         "amount": np.round(balance_at(book, hist, hid, month), 2),
@@ -49,7 +50,7 @@ def forbearance_events(rng: np.random.Generator, book: LoanBook, hist: History, 
     names = np.array([m for m, _ in RESTRUCTURING_MEASURES])
     w = np.array([p for _, p in RESTRUCTURING_MEASURES])
     measure = names[rng.choice(len(names), size=len(loans), p=w)]
-    parts.append(pd.DataFrame({
+    parts.append(make_frame({
         "loan": loans, "event_date": out.start[r], "measure": measure,
         "new_maturity_date": add_months(out.start[r], np.full(len(loans), 24)),
         "amount": np.round(out.start_balance[r], 2),
@@ -60,7 +61,7 @@ def forbearance_events(rng: np.random.Generator, book: LoanBook, hist: History, 
     g = retail[rng.random(len(retail)) < 0.03]
     gdate = np.datetime64("2022-04-01") + rng.integers(0, 240, len(g)).astype("timedelta64[D]")
     keep = gdate <= cutoff_d
-    parts.append(pd.DataFrame({
+    parts.append(make_frame({
         "loan": g[keep], "event_date": gdate[keep], "measure": "grace_period",
         "new_maturity_date": add_months(book.maturity[g[keep]], np.full(int(keep.sum()), 6)),
         "amount": np.round(book.principal[g[keep]] * 0.02, 2),
@@ -71,7 +72,7 @@ def forbearance_events(rng: np.random.Generator, book: LoanBook, hist: History, 
     rel = sec[rng.random(len(sec)) < 0.01]
     rdate = cutoff_d - rng.integers(10, 1000, len(rel)).astype("timedelta64[D]")
     keep = rdate > book.origination[rel]
-    parts.append(pd.DataFrame({
+    parts.append(make_frame({
         "loan": rel[keep], "event_date": rdate[keep], "measure": "collateral_release",
         "new_maturity_date": np.full(int(keep.sum()), np.datetime64("NaT"), dtype="datetime64[D]"), "amount": np.round(book.principal[rel[keep]] * 0.2, 2),
     }))

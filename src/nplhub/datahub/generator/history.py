@@ -25,9 +25,11 @@ from nplhub.datahub.generator.calibration import (
     MISS_PROBABILITY,
     PRE_WINDOW_CLASS_MIX,
 )
+from nplhub.datahub.generator.frames import lookup
 from nplhub.datahub.generator.loans import SEGMENTS, LoanBook
 
 WINDOW = 36
+GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 NO_END = np.datetime64("9999-12-31", "D")
 
 
@@ -61,13 +63,6 @@ def window_month_ends(cutoff: np.datetime64, months: int = WINDOW) -> npt.NDArra
     return ends
 
 
-def _step(rng: np.random.Generator, state: npt.NDArray[np.int8], matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
-    cum = np.cumsum(matrix, axis=1)
-    u = rng.random(len(state))
-    nxt = (u[:, None] > cum[state]).sum(axis=1)
-    return np.minimum(nxt, matrix.shape[0] - 1).astype(np.int8)
-
-
 def _initial_dpd(rng: np.random.Generator, cls: npt.NDArray[np.int8]) -> npt.NDArray[np.int64]:
     n = len(cls)
     dpd = np.zeros(n, dtype=np.int64)
@@ -86,16 +81,9 @@ def simulate(rng: np.random.Generator, book: LoanBook, cutoff: np.datetime64) ->
     dim = np.diff(np.concatenate([[ends[0] - np.timedelta64(31, "D")], ends])).astype(np.int64)
     window_start = ends[0]
 
-    on_book = np.zeros((n, T), dtype=bool)
-    tcls = np.full((n, T), -1, dtype=np.int8)
-    rcls = np.full((n, T), -1, dtype=np.int8)
-    tdpd = np.zeros((n, T), dtype=np.int16)
-    rdpd = np.zeros((n, T), dtype=np.int16)
-    paid = np.zeros((n, T), dtype=bool)
-    conc = np.zeros((n, T), dtype=bool)
 
     seg_names = np.array(SEGMENTS)[book.segment]
-    concealer = rng.random(n) < np.vectorize(CONCEAL_PROPENSITY.get)(seg_names).astype(float)
+    concealer = rng.random(n) < lookup(CONCEAL_PROPENSITY, seg_names, 0.0).astype(float)
     measure = rng.choice(2, size=n, p=np.array(CONCEAL_MEASURE_P)).astype(np.int8)
     conceal_start = np.full(n, -1, dtype=np.int64)
 
@@ -118,61 +106,101 @@ def simulate(rng: np.random.Generator, book: LoanBook, cutoff: np.datetime64) ->
     prev = np.zeros(n, dtype=bool)
     first_npl = np.full(n, -1, dtype=np.int64)
 
-    init = rng.choice(5, size=n, p=INITIAL_CLASS_MIX).astype(np.int8)
+    # Randomised quasi-Monte Carlo for the class draws: along the loans sorted by product, a
+    # golden-ratio (Weyl) sequence with a fresh random shift each month. Every loan's uniform is
+    # still uniform and independent from month to month (the chain's law is exact), but each
+    # product's loans get evenly spread draws, so the NPL count of a product varies far less than
+    # with independent draws (the balance-weighted NPL ratio of a small book then stays near target).
+    group = book.segment.astype(np.int64) * 100 + np.unique(book.product, return_inverse=True)[1].astype(np.int64)
+    order = np.lexsort((rng.random(n), group))
+    weyl = np.empty(n)
+    weyl[order] = np.arange(n) * GOLDEN % 1.0
+
+    def spread(shift: float) -> npt.NDArray[np.float32]:
+        return ((weyl + shift) % 1.0).astype(np.float32)
+
+    init = np.searchsorted(np.cumsum(INITIAL_CLASS_MIX)[:-1], spread(rng.random()), side="right").astype(np.int8)
     init[pre] = rng.choice(5, size=npre, p=PRE_WINDOW_CLASS_MIX).astype(np.int8)
     init_dpd = _initial_dpd(rng, init)
     months_before = np.floor((window_start - book.origination).astype(np.int64) / 30.4375).astype(np.int64)
     paid_before = np.maximum(months_before - np.ceil(init_dpd / 30).astype(np.int64), 0)
     paid_before = np.where(existing, np.minimum(paid_before, np.maximum(book.term - 1, 0)), 0)
 
+    ob = np.zeros((T, n), dtype=bool)
+    t_cls = np.zeros((T, n), dtype=np.int8)
+    r_cls = np.zeros((T, n), dtype=np.int8)
+    t_dpd = np.zeros((T, n), dtype=np.int16)
+    r_dpd = np.zeros((T, n), dtype=np.int16)
+    pay = np.zeros((T, n), dtype=bool)
+    hide = np.zeros((T, n), dtype=bool)
+    td = td.astype(np.int32)
+    rd = rd.astype(np.int32)
+    cum = np.cumsum(MIGRATION_MATRIX, axis=1).astype(np.float32)
+    miss_p = MISS_PROBABILITY.astype(np.float32)
+    hazard = DISPOSAL_HAZARD.astype(np.float32)
+    ceiling = DPD_CEILING.astype(np.int32)
     for t in range(T):
         me = ends[t]
+        u = rng.random((5, n), dtype=np.float32)
+        u[0] = spread(rng.random())
         alive = (book.origination <= me) & (end > me)
         new = alive & ~prev
         cont = alive & prev
         # entry: loans on the book at the window start carry their class; new loans start normal
-        first = new & existing & (t == 0)
-        tc = np.where(first, init, np.where(new, 0, tc)).astype(np.int8)
-        td = np.where(first, init_dpd, np.where(new, 0, td))
-        rc = np.where(new, tc, rc).astype(np.int8)
-        rd = np.where(new, td, rd)
-        # one month of the chain
-        moved = _step(rng, tc, MIGRATION_MATRIX)
-        tc = np.where(cont, moved, tc).astype(np.int8)
-        miss = rng.random(n) < MISS_PROBABILITY[tc]
-        clear = (tc == 1) & ~miss & (rng.random(n) < 0.3)
-        grown = np.where(miss, td + dim[t], td)
-        td_next = np.where(clear, 0, np.minimum(grown, DPD_CEILING[tc]))
-        tech = (tc == 0) & (rng.random(n) < 0.01)
-        td_next = np.where(tc == 0, np.where(tech, rng.integers(1, 8, n), 0), td_next)
+        if t == 0:
+            first = new & existing
+            tc = np.where(first, init, 0).astype(np.int8)
+            td = np.where(first, init_dpd, 0).astype(np.int32)
+        else:
+            tc[new] = 0
+            td[new] = 0
+        rc[new] = tc[new]
+        rd[new] = td[new]
+        # one month of the chain (inverse CDF of the row of the current class)
+        moved = ((u[0] > cum[tc, 0]).astype(np.int8) + (u[0] > cum[tc, 1]) + (u[0] > cum[tc, 2])
+                 + (u[0] > cum[tc, 3])).astype(np.int8)
+        tc = np.where(cont, moved, tc)
+        performing = tc == 0
+        miss = u[1] < miss_p[tc]
+        clear = (tc == 1) & ~miss & (u[2] < 0.3)
+        td_next = np.minimum(td + miss * np.int32(dim[t]), ceiling[tc])
+        td_next[clear | performing] = 0
+        tech = performing & (u[2] < 0.01)
+        td_next[tech] = (1 + u[2][tech] * 700).astype(np.int32)
         td = np.where(cont, td_next, td)
         # concealment: a concealing borrower's fresh NPL is extended or refinanced and reported SM
-        prev_rc = rc
-        trigger = cont & concealer & ~concealed & (tc >= 2) & (prev_rc <= 1) & (conceal_start < 0)
-        concealed = concealed | trigger
-        conceal_start = np.where(trigger, t, conceal_start)
-        release = concealed & ~trigger & ((tc <= 1) | (rng.random(n) < CONCEAL_REVEAL_HAZARD))
-        concealed = concealed & ~release
+        trigger = cont & concealer & ~concealed & (tc >= 2) & (rc <= 1) & (conceal_start < 0)
+        concealed |= trigger
+        conceal_start[trigger] = t
+        release = concealed & ~trigger & ((tc <= 1) | (u[3] < CONCEAL_REVEAL_HAZARD))
+        concealed &= ~release
         refi = concealed & (measure == 1)
-        rd_refi = np.where(trigger, 0, np.minimum(np.where(miss, rd + dim[t], rd), DPD_CEILING[1]))
-        rc = np.where(alive, np.where(concealed, 1, tc), rc).astype(np.int8)
+        rd_refi = np.where(trigger, 0, np.minimum(rd + miss * np.int32(dim[t]), ceiling[1]))
+        rc = np.where(alive, np.where(concealed, np.int8(1), tc), rc)
         rd = np.where(alive, np.where(refi, rd_refi, td), rd)
-        first_npl = np.where(alive & (rc >= 2) & (first_npl < 0), t, first_npl)
+        first_npl[alive & (rc >= 2) & (first_npl < 0)] = t
         # disposal cases open on the reported class, in the following month
         if t < T - 1:
-            eligible = alive & np.isnat(start) & (rc >= 2)
-            opens = eligible & (rng.random(n) < DISPOSAL_HAZARD[rc])
-            k = int(opens.sum())
-            start[opens] = me + rng.integers(1, 28, k).astype("timedelta64[D]")
+            opens = alive & (rc >= 2) & np.isnat(start) & (u[4] < hazard[rc])
+            day = (1 + 27 * u[4][opens] / hazard[rc[opens]]).astype(np.int64)
+            start[opens] = me + np.minimum(day, 28).astype("timedelta64[D]")
             end[opens] = start[opens] + book.duration_days[opens].astype("timedelta64[D]")
-        on_book[:, t] = alive
-        tcls[:, t] = np.where(alive, tc, -1)
-        rcls[:, t] = np.where(alive, rc, -1)
-        tdpd[:, t] = np.where(alive, np.minimum(td, 32000), 0)
-        rdpd[:, t] = np.where(alive, np.minimum(rd, 32000), 0)
-        paid[:, t] = alive & ((tc == 0) | ~miss) & ~(concealed & (measure == 0) & miss)
-        conc[:, t] = alive & concealed
+        ob[t] = alive
+        t_cls[t] = tc
+        r_cls[t] = rc
+        t_dpd[t] = np.minimum(td, 32000)
+        r_dpd[t] = np.minimum(rd, 32000)
+        pay[t] = alive & (performing | ~miss) & ~(concealed & (measure == 0) & miss)
+        hide[t] = alive & concealed
         prev = alive
+    on_book = ob.T
+    tcls = np.where(on_book, t_cls.T, np.int8(-1))
+    rcls = np.where(on_book, r_cls.T, np.int8(-1))
+    tdpd = np.where(on_book, t_dpd.T, np.int16(0))
+    rdpd = np.where(on_book, r_dpd.T, np.int16(0))
+    paid = pay.T
+    conc = hide.T
+    del t_cls, r_cls, t_dpd, r_dpd
     return History(
         month_ends=ends, on_book=on_book, true_class=tcls, reported_class=rcls, true_dpd=tdpd,
         reported_dpd=rdpd, paid=paid, paid_before=paid_before, concealed=conc,

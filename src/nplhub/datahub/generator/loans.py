@@ -113,9 +113,19 @@ def add_months(dates: npt.NDArray[np.datetime64], months: npt.NDArray[np.int64])
     return target.astype("datetime64[D]") + np.minimum(day, last).astype("timedelta64[D]")
 
 
-def remaining_share(method: npt.NDArray[np.str_], rate: npt.NDArray[np.float64], term: npt.NDArray[np.int64],
-                    paid: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+ANNUITY, LINEAR, BULLET = 0, 1, 2
+
+
+def method_codes(method: npt.NDArray[np.str_]) -> npt.NDArray[np.int8]:
+    """Amortisation family of each repayment method: annuity, linear, or everything at maturity."""
+    return np.where(method == "equal_instalment", ANNUITY,
+                    np.where(method == "equal_principal", LINEAR, BULLET)).astype(np.int8)
+
+
+def remaining_share(method: npt.NDArray[np.str_] | npt.NDArray[np.int8], rate: npt.NDArray[np.float64],
+                    term: npt.NDArray[np.int64], paid: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """Share of the original principal still outstanding after `paid` scheduled instalments."""
+    code = method_codes(method) if method.dtype.kind == "U" else method
     k = np.minimum(paid, term).astype(float)
     n = term.astype(float)
     r = rate / 12.0
@@ -123,4 +133,38 @@ def remaining_share(method: npt.NDArray[np.str_], rate: npt.NDArray[np.float64],
     annuity = np.where(r > 0, (growth_n - (1 + r) ** k) / np.maximum(growth_n - 1, 1e-12), 1 - k / n)
     linear = 1 - k / n
     bullet = np.where(k < n, 1.0, 0.0)
-    return np.where(method == "equal_instalment", annuity, np.where(method == "equal_principal", linear, bullet))
+    return np.where(code == ANNUITY, annuity, np.where(code == LINEAR, linear, bullet))
+
+
+def spread_principals(rng: np.random.Generator, book: LoanBook, flag: npt.NDArray[np.bool_]) -> None:
+    """Re-deal each product's principals so the flagged loans get an evenly spaced sample of them.
+
+    Principals do not enter the migration chain, so they can be dealt after it. Giving the NPL
+    loans a systematic sample of the sorted amounts (instead of a simple random one) keeps the
+    marginal law of the principal (the amounts are only re-dealt) and makes the balance-weighted
+    NPL ratio close to the count ratio even in small books, where a few large corporate loans
+    would otherwise decide it: the NPL loans get the mid-quantiles of each product's amounts, the
+    largest of them moved so that their mean equals the product's mean.
+    """
+    group = book.segment.astype(np.int64) * 100 + np.unique(book.product, return_inverse=True)[1]
+    for g in np.unique(group):
+        rows = np.flatnonzero(group == g)
+        m = len(rows)
+        bad = rows[flag[rows]]
+        k = len(bad)
+        if k == 0 or k == m:
+            continue
+        amounts = np.sort(book.principal[rows])
+        pos = np.minimum(np.floor((np.arange(k) + 0.5) * m / k).astype(np.int64), m - 1)
+        # move the largest pick so that the picks' total matches k times the group mean
+        deficit = k * amounts.mean() - amounts[pos].sum()
+        lo = pos[-2] + 1 if k > 1 else 0
+        best = int(np.clip(np.searchsorted(amounts, amounts[pos[-1]] + deficit), lo, m - 1))
+        if best > lo and abs(amounts[best - 1] - amounts[pos[-1]] - deficit) < abs(amounts[best] - amounts[pos[-1]] - deficit):
+            best -= 1
+        pos[-1] = best
+        taken = np.zeros(m, dtype=bool)
+        taken[pos] = True
+        good = rows[~flag[rows]]
+        book.principal[rng.permutation(bad)] = amounts[pos]
+        book.principal[rng.permutation(good)] = amounts[~taken]

@@ -12,6 +12,7 @@ from nplhub.datahub.generator.calibration import (
     PRICE_INDEX_MONTHS,
     PRICE_PEAK,
 )
+from nplhub.datahub.generator.frames import make_frame
 from nplhub.datahub.generator.regions import CITIES
 
 PROPERTY_TYPES: tuple[str, ...] = ("residential", "commercial", "industrial")
@@ -61,7 +62,7 @@ class PriceIndex:
     def frame(self) -> pd.DataFrame:
         n_city, n_type, n_month = self.index.shape
         c, t, m = np.meshgrid(np.arange(n_city), np.arange(n_type), np.arange(n_month), indexing="ij")
-        return pd.DataFrame({
+        return make_frame({
             "region": self.codes[c.ravel()],
             "property_type": np.array(PROPERTY_TYPES)[t.ravel()],
             "month": self.months[m.ravel()].astype(str),

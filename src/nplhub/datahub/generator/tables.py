@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from nplhub.datahub.generator.calibration import CLASSES, PROVISION_RATE
 from nplhub.datahub.generator.disposals import DisposalOutcome
+from nplhub.datahub.generator.frames import make_frame
 from nplhub.datahub.generator.history import History
-from nplhub.datahub.generator.loans import LoanBook, remaining_share
+from nplhub.datahub.generator.loans import LoanBook, method_codes, remaining_share
 
 CLASS_NAMES = np.array(CLASSES)
 ROUTE_SOURCE = {"collection": "borrower", "restructuring": "borrower", "judicial_auction": "court",
@@ -17,7 +19,7 @@ ROUTE_SOURCE = {"collection": "borrower", "restructuring": "borrower", "judicial
                 "securitization": "other", "debt_to_equity": "other", "write_off": "borrower"}
 
 
-def loans_frame(rng: np.random.Generator, book: LoanBook, hist: History, balances: npt.NDArray[np.float64],
+def loans_frame(rng: np.random.Generator, book: LoanBook, hist: History, balance: npt.NDArray[np.float64],
                 out: DisposalOutcome, events: pd.DataFrame, loan_ids: npt.NDArray[np.str_],
                 cp_ids: npt.NDArray[np.str_], cp_city: npt.NDArray[np.str_], legal: npt.NDArray[np.object_],
                 cutoff: np.datetime64) -> pd.DataFrame:
@@ -30,7 +32,7 @@ def loans_frame(rng: np.random.Generator, book: LoanBook, hist: History, balance
     # loans resolved before the window opened: the class they were disposed of in
     pre_only = ~ever
     cls = np.where(pre_only, rng.choice([2, 3, 4], size=n, p=[0.3, 0.35, 0.35]), cls).astype(np.int64)
-    outstanding = np.where(live, np.round(balances[:, T - 1], 2), 0.0)
+    outstanding = np.where(live, np.round(balance, 2), 0.0)
     dpd = np.where(live, hist.reported_dpd[:, T - 1], 0).astype(np.int64)
     days_interest = np.where(dpd > 0, np.minimum(dpd, 720), rng.integers(0, 31, n))
     accrued = np.round(outstanding * book.rate * days_interest / 360, 2)
@@ -74,7 +76,7 @@ def loans_frame(rng: np.random.Generator, book: LoanBook, hist: History, balance
     written_off[out.loans[out.route == "write_off"]] = True
     branch = np.char.add(np.char.add("BR", cp_city[book.cp_index]),
                          np.char.zfill(rng.integers(1, 6, n).astype(str), 2))
-    return pd.DataFrame({
+    return make_frame({
         "loan_id": loan_ids,
         "counterparty_id": cp_ids[book.cp_index],
         "product": book.product,
@@ -102,15 +104,21 @@ def loans_frame(rng: np.random.Generator, book: LoanBook, hist: History, balance
     })
 
 
+def text_column(labels: npt.NDArray[np.str_], index: npt.NDArray[np.int64]) -> pd.api.extensions.ExtensionArray:
+    """labels[index] as an Arrow-backed string column (far faster than numpy -> object for big tables)."""
+    taken = pa.array(labels).take(pa.array(index))
+    return pd.array(taken, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
 def loan_states_frame(book: LoanBook, hist: History, balances: npt.NDArray[np.float64],
                       loan_ids: npt.NDArray[np.str_]) -> pd.DataFrame:
     rows, cols = np.nonzero(hist.on_book)
     cls = hist.reported_class[rows, cols]
     bal = np.round(balances[rows, cols], 2)
-    return pd.DataFrame({
-        "loan_id": loan_ids[rows],
+    return make_frame({
+        "loan_id": text_column(loan_ids, rows),
         "as_of_date": hist.month_ends[cols].astype("datetime64[s]"),
-        "class": CLASS_NAMES[cls],
+        "class": text_column(CLASS_NAMES, cls.astype(np.int64)),
         "days_past_due": hist.reported_dpd[rows, cols].astype(np.int64),
         "outstanding_principal": bal,
         "provision": np.round(bal * PROVISION_RATE[cls], 2),
@@ -122,34 +130,33 @@ def repayments_frame(rng: np.random.Generator, book: LoanBook, hist: History, ba
     rows, cols = np.nonzero(hist.on_book)
     k = hist.paid_before[:, None] + np.cumsum(hist.paid, axis=1) - hist.paid  # paid before the month
     kk = k[rows, cols]
-    method, rate, term = book.method[rows], book.rate[rows], book.term[rows]
+    method, rate, term = method_codes(book.method)[rows], book.rate[rows], book.term[rows]
     before = remaining_share(method, rate, term, kk)
     after = remaining_share(method, rate, term, kk + 1)
     principal = book.principal[rows]
     bal_prev = principal * before
     due = bal_prev * rate / 12 + principal * (before - after)
-    due = np.where(book.product[rows] == "credit_card", np.maximum(0.1 * bal_prev, 50.0), due)
+    due = np.where((book.product == "credit_card")[rows], np.maximum(0.1 * bal_prev, 50.0), due)
     paid = hist.paid[rows, cols]
     cls = hist.reported_class[rows, cols]
     partial = np.where(cls == 1, rng.uniform(0, 0.5, len(rows)),
                        np.where(rng.random(len(rows)) < 0.3, rng.uniform(0, 0.3, len(rows)), 0.0))
     amount_paid = np.where(paid, due, due * partial)
-    frame = pd.DataFrame({
-        "loan_id": loan_ids[rows],
-        "month": hist.month_ends[cols].astype("datetime64[M]").astype(str),
-        "amount_due": np.round(due, 2),
-        "amount_paid": np.round(amount_paid, 2),
-        "source": "borrower",
-    })
     # recoveries of cases resolved inside the window arrive in the month of the end date
     window_start = hist.month_ends[0].astype("datetime64[M]")
     res = out.resolved & (out.end.astype("datetime64[M]") >= window_start) & (out.recovery > 0)
-    rec = pd.DataFrame({
-        "loan_id": loan_ids[out.loans[res]],
-        "month": out.end[res].astype("datetime64[M]").astype(str),
-        "amount_due": 0.0,
-        "amount_paid": out.recovery[res],
-        "source": [ROUTE_SOURCE[r] for r in out.route[res]],
+    rec_month = (out.end[res].astype("datetime64[M]") - window_start).astype(np.int64)
+    sources_sorted = np.array(sorted(["borrower", "collateral_sale", "guarantor", "court", "other"]))
+    rec_source = np.searchsorted(sources_sorted, [ROUTE_SOURCE[r] for r in out.route[res]]).astype(np.int64)
+    all_rows = np.concatenate([rows, out.loans[res]])
+    all_cols = np.concatenate([cols, rec_month])
+    order = np.lexsort((all_cols, all_rows))
+    months = hist.month_ends.astype("datetime64[M]").astype(str)
+    src = np.concatenate([np.full(len(rows), int(np.searchsorted(sources_sorted, "borrower"))), rec_source])
+    return make_frame({
+        "loan_id": text_column(loan_ids, all_rows[order]),
+        "month": text_column(months, all_cols[order]),
+        "amount_due": np.concatenate([np.round(due, 2), np.zeros(int(res.sum()))])[order],
+        "amount_paid": np.concatenate([np.round(amount_paid, 2), out.recovery[res]])[order],
+        "source": text_column(sources_sorted, src[order]),
     })
-    return (pd.concat([frame, rec], ignore_index=True)
-            .sort_values(["loan_id", "month"], kind="stable").reset_index(drop=True))

@@ -19,8 +19,7 @@ FORMATS = ("csv", "xlsx", "parquet", "flat")
 FLAT_NAME = "loan_list.csv"
 WORKBOOK_NAME = "tape.xlsx"
 # collateral columns renamed in the flat loan list where they clash with loan/counterparty columns
-FLAT_COLLATERAL_RENAMES = {"region": "collateral_region", "address": "collateral_address",
-                           "status": "collateral_status"}
+FLAT_COLLATERAL_RENAMES = {"region": "collateral_region", "address": "collateral_address"}
 
 
 def _meta_yaml(meta: dict[str, Any]) -> str:
