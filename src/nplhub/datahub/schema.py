@@ -315,3 +315,20 @@ META_ALIASES: dict[str, str] = {
 
 def pii_columns(table: str) -> tuple[str, ...]:
     return tuple(f.name for f in TABLES[table].fields if f.pii)
+
+
+def schema_markdown() -> str:
+    """The field reference of docs/datahub.md, generated from this schema (a test keeps them equal)."""
+    lines: list[str] = []
+    for t in TABLES.values():
+        lines += [f"### {t.name} ({t.label_zh})" + (" — required" if t.required else ""), ""]
+        key = ", ".join(t.key) if t.key else "none (row order kept)"
+        refs = "; ".join(f"{r.column} → {r.table}.{r.target}" for r in t.references)
+        lines += [f"Key: {key}." + (f" References: {refs}." if refs else ""), ""]
+        lines += ["| column | 中文 (aliases) | type | unit | required | EBA | PII |", "|---|---|---|---|---|---|---|"]
+        for f in t.fields:
+            kind = f.kind + (f" ({f.codes.__name__})" if f.codes else "")
+            lines.append(f"| {f.name} | {' / '.join(f.aliases)} | {kind} | {f.unit or ''} | "
+                         f"{'yes' if f.required else ''} | {f.eba or ''} | {'PII' if f.pii else ''} |")
+        lines.append("")
+    return "\n".join(lines)
