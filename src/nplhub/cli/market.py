@@ -47,7 +47,7 @@ def market_list(
     p = platform()
     try:
         with p.uow() as uow:
-            lots = uow.get(MarketRepository).lots(status)
+            lots = uow.get(MarketRepository).lots(status)  # type: ignore[type-abstract]
         rows = [svc.listing_summary(lot) for lot in lots]
     finally:
         p.close()
@@ -76,7 +76,7 @@ def market_show(
     try:
         view = svc.view_listing(p.uow(), listing_id, viewer, role)
         with p.uow() as uow:
-            repo = uow.get(MarketRepository)
+            repo = uow.get(MarketRepository)  # type: ignore[type-abstract]
             lot = repo.get_lot(listing_id)
             sealed_open = lot is not None and lot.rules.format.sealed and lot.state.status.value == "open"
             bids = [] if sealed_open else repo.bids(listing_id)

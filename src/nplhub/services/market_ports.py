@@ -104,6 +104,9 @@ class MarketRepository(abc.ABC):
     @abc.abstractmethod
     def has_bid(self, listing_id: str, bidder_id: str) -> bool: ...
 
+    @abc.abstractmethod
+    def last_bid_time(self, listing_id: str) -> datetime | None: ...
+
     # investors and registrations
     @abc.abstractmethod
     def put_investor(self, investor: Investor, at: datetime) -> None: ...
@@ -125,6 +128,9 @@ class MarketRepository(abc.ABC):
 
     @abc.abstractmethod
     def get_registration(self, listing_id: str, investor_id: str) -> Registration | None: ...
+
+    @abc.abstractmethod
+    def registrations_for(self, listing_id: str, investor_ids: Sequence[str]) -> dict[str, Registration]: ...
 
     # deposits
     @abc.abstractmethod

@@ -176,7 +176,7 @@ def match_investors(uow: AbstractUnitOfWork, criteria: Sequence[Criteria],
         if claim <= 0:
             continue
         classes = lot.statistics.get("asset_classes") or {}
-        major = max(classes, key=classes.get) if classes else ""
+        major = max(classes, key=lambda k: classes[k]) if classes else ""
         comparable = [r for c, r in ratios if c == major]
         recovery = (expected_recovery or {}).get(lot.listing_id)
         if recovery is None:

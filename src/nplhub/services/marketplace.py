@@ -9,7 +9,7 @@ bid is its arrival at the platform's server).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -101,7 +101,7 @@ class ListingDraft:
 
 
 def _repo(uow: AbstractUnitOfWork) -> MarketRepository:
-    return uow.get(MarketRepository)
+    return uow.get(MarketRepository)  # type: ignore[type-abstract]
 
 
 def _lot(repo: MarketRepository, listing_id: str, lock: bool = False) -> LotRecord:
@@ -244,7 +244,7 @@ def register_bidder(uow: AbstractUnitOfWork, listing_id: str, investor_id: str, 
 
 
 def view_listing(uow: AbstractUnitOfWork, listing_id: str, viewer_id: str, role: Role, *,
-                 loan_rows: Callable[[list[PoolAsset]], list[dict[str, Any]]] | None = None,
+                 loan_rows: Callable[[list[PoolAsset]], list[Mapping[str, Any]]] | None = None,
                  clock: Clock = utc_now) -> dict[str, Any]:
     """The staged view of a listing for a viewer; every view beyond the teaser is logged."""
     now = clock()
@@ -259,7 +259,7 @@ def view_listing(uow: AbstractUnitOfWork, listing_id: str, viewer_id: str, role:
             role = Role.PUBLIC
         access = access_for(role, nda_accepted=bool(reg and reg.nda_accepted_at), approved=bool(reg and reg.approved),
                             loan_level_granted=bool(reg and reg.loan_level), delivered_to_viewer=delivered)
-        rows: list[dict[str, Any]] | None = None
+        rows: list[Mapping[str, Any]] | None = None
         if access.loan_level:
             pairs = repo.assets(listing_id)
             assets = [a for _, a in pairs]
@@ -307,42 +307,82 @@ class BidReceipt:
     result: dict[str, Any] = field(default_factory=dict)
 
 
-def place_bid(uow: AbstractUnitOfWork, listing_id: str, bidder_id: str, amount: Decimal | None = None, *,
-              max_amount: Decimal | None = None, clock: Clock = utc_now) -> BidReceipt:
-    """Place one bid (or a proxy maximum). Raises `BidRejected` and changes nothing when refused."""
-    if amount is None and max_amount is None:
-        raise BidRejected("amount", "a bid needs an amount or a maximum (proxy bid)")
+@dataclass(frozen=True, slots=True)
+class BidRequest:
+    """One bid as the server received it; `arrived_at` is the server time of arrival, if stamped."""
+
+    bidder_id: str
+    amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    arrived_at: datetime | None = None
+
+
+def apply_bids(uow: AbstractUnitOfWork, listing_id: str, requests: Sequence[BidRequest], *,
+               clock: Clock = utc_now) -> list[BidReceipt | BidRejected]:
+    """Apply bids to one lot in one unit of work, in the given order: one row lock, one commit.
+
+    Each request gets its receipt or its refusal; a refused bid changes nothing. A bid's time is
+    its arrival (or the clock after the lock), never earlier than the lot's last stored bid, so bid
+    times follow the acceptance order. The caller commits nothing: this function commits."""
+    out: list[BidReceipt | BidRejected] = []
     with uow:
         repo = _repo(uow)
         lot = _lot(repo, listing_id, lock=True)
-        now = clock()
-        reg = repo.get_registration(listing_id, bidder_id)
-        if reg is None or reg.bidder_code is None:
-            raise BidRejected("not_registered", f"{bidder_id} has no frozen deposit for {listing_id} (第17、18条)")
-        if reg.barred:
-            raise BidRejected("barred", f"{bidder_id} is barred from {listing_id} (第24条)")
-        already = repo.has_bid(listing_id, bidder_id) if lot.rules.format.sealed else False
-        order = BidOrder(bidder_id, amount if amount is not None else Decimal(0), max_amount, reg.preemption_order)
-        outcome = submit(lot.rules, lot.state, order, now, already_bid=already)
-        repo.add_bids(listing_id, outcome.accepted)
-        status = lot.status
+        rules, state, status = lot.rules, lot.state, lot.status
+        sealed = rules.format.sealed
+        floor = repo.last_bid_time(listing_id)
+        regs = repo.registrations_for(listing_id, sorted({r.bidder_id for r in requests}))
+        bid_by: set[str] = set()
+        accepted_all: list[AcceptedBid] = []
         result: dict[str, Any] = {}
-        if outcome.state.status is LotStatus.SOLD:   # Dutch and buy-now sell on acceptance
-            status = ListingStatus.SOLD.value
-            res = Result(LotStatus.SOLD, outcome.state.leader_id, outcome.state.price)
-            result = _finalize(uow, repo, lot, outcome.state, res, now)
-        repo.save_lot(listing_id, outcome.state, status, closed_at=now if result else None)
-        sealed = lot.rules.format.sealed
-        for b in outcome.accepted:
-            uow.record(BidPlaced(listing_id, b.seq, b.bidder_id, None if sealed else b.amount, b.placed_at,
-                                 b.automatic, outcome.state.ends_at))
-        if not outcome.accepted:
-            uow.record(GenericEvent(kind="market.proxy_raised", subject=listing_id, data={"bidder_id": bidder_id,
-                                                                                         "at": now}))
-        uow.commit()
-    s = outcome.state
-    return BidReceipt(listing_id, outcome.accepted, None if lot.rules.format.sealed else s.price,
-                      None if lot.rules.format.sealed else s.leader_id, s.ends_at, status, result)
+        for req in requests:
+            now = req.arrived_at or clock()
+            if floor is not None and now < floor:
+                now = floor
+            try:
+                if req.amount is None and req.max_amount is None:
+                    raise BidRejected("amount", "a bid needs an amount or a maximum (proxy bid)")
+                reg = regs.get(req.bidder_id)
+                if reg is None or reg.bidder_code is None:
+                    raise BidRejected("not_registered",
+                                      f"{req.bidder_id} has no frozen deposit for {listing_id} (第17、18条)")
+                if reg.barred:
+                    raise BidRejected("barred", f"{req.bidder_id} is barred from {listing_id} (第24条)")
+                already = sealed and (req.bidder_id in bid_by or repo.has_bid(listing_id, req.bidder_id))
+                order = BidOrder(req.bidder_id, req.amount if req.amount is not None else Decimal(0),
+                                 req.max_amount, reg.preemption_order)
+                outcome = submit(rules, state, order, now, already_bid=already)
+            except BidRejected as exc:
+                out.append(exc)
+                continue
+            state, floor = outcome.state, now
+            bid_by.add(req.bidder_id)
+            accepted_all.extend(outcome.accepted)
+            for b in outcome.accepted:
+                uow.record(BidPlaced(listing_id, b.seq, b.bidder_id, None if sealed else b.amount, b.placed_at,
+                                     b.automatic, state.ends_at))
+            if not outcome.accepted:
+                uow.record(GenericEvent(kind="market.proxy_raised", subject=listing_id,
+                                        data={"bidder_id": req.bidder_id, "at": now}))
+            if state.status is LotStatus.SOLD and not result:   # Dutch and buy-now sell on acceptance
+                status = ListingStatus.SOLD.value
+                result = _finalize(uow, repo, lot, state, Result(LotStatus.SOLD, state.leader_id, state.price), now)
+            out.append(BidReceipt(listing_id, outcome.accepted, None if sealed else state.price,
+                                  None if sealed else state.leader_id, state.ends_at, status, result))
+        if accepted_all or state != lot.state:
+            repo.add_bids(listing_id, accepted_all)
+            repo.save_lot(listing_id, state, status, closed_at=floor if result else None)
+            uow.commit()
+    return out
+
+
+def place_bid(uow: AbstractUnitOfWork, listing_id: str, bidder_id: str, amount: Decimal | None = None, *,
+              max_amount: Decimal | None = None, clock: Clock = utc_now) -> BidReceipt:
+    """Place one bid (or a proxy maximum). Raises `BidRejected` and changes nothing when refused."""
+    (outcome,) = apply_bids(uow, listing_id, [BidRequest(bidder_id, amount, max_amount)], clock=clock)
+    if isinstance(outcome, BidRejected):
+        raise outcome
+    return outcome
 
 
 def _settle_deposit(uow: AbstractUnitOfWork, repo: MarketRepository, deposit: Deposit, kind: str,

@@ -168,6 +168,11 @@ class SqlMarketRepository(MarketRepository):
                                             market_bids.c.bidder_id == bidder_id).limit(1)
         return self.conn.execute(q).first() is not None
 
+    def last_bid_time(self, listing_id: str) -> datetime | None:
+        q = (select(market_bids.c.placed_at).where(market_bids.c.listing_id == listing_id)
+             .order_by(market_bids.c.seq.desc()).limit(1))
+        return _aware(self.conn.execute(q).scalar_one_or_none())
+
     # -- investors and registrations -------------------------------------------------------------
     def put_investor(self, investor: Investor, at: datetime) -> None:
         values = {"name": investor.name, "investor_type": investor.investor_type.value,
@@ -215,11 +220,16 @@ class SqlMarketRepository(MarketRepository):
                                                                   **values))
 
     def get_registration(self, listing_id: str, investor_id: str) -> Registration | None:
-        r = self.conn.execute(select(market_registrations).where(
+        return self.registrations_for(listing_id, [investor_id]).get(investor_id)
+
+    def registrations_for(self, listing_id: str, investor_ids: Sequence[str]) -> dict[str, Registration]:
+        rows = self.conn.execute(select(market_registrations).where(
             market_registrations.c.listing_id == listing_id,
-            market_registrations.c.investor_id == investor_id)).first()
-        if r is None:
-            return None
+            market_registrations.c.investor_id.in_(list(investor_ids))))
+        return {r.investor_id: self._registration(r) for r in rows}
+
+    @staticmethod
+    def _registration(r: Any) -> Registration:
         return Registration(r.listing_id, r.investor_id, _at(r.registered_at), _aware(r.nda_accepted_at),
                             bool(r.approved), bool(r.loan_level), r.preemption_order, bool(r.barred),
                             r.bidder_code)
@@ -316,7 +326,7 @@ class SqlMarketRepository(MarketRepository):
             claim = float(stats.get("claim") or 0)
             classes = stats.get("asset_classes") or {}
             if claim > 0 and r.price is not None and classes:
-                out.append((max(classes, key=classes.get), float(r.price) / claim))
+                out.append((max(classes, key=lambda k: classes[k]), float(r.price) / claim))
         return out
 
     def count_bids(self, listing_id: str) -> int:

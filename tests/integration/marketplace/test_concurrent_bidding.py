@@ -16,6 +16,7 @@ from nplhub.marketplace.auction import BidRejected, rank_key
 from nplhub.services import market_settlement as settle
 from nplhub.services import marketplace as svc
 from nplhub.services.market_ports import MarketRepository
+from nplhub.services.market_sequencer import BidSequencer
 from nplhub.storage.db import make_engine
 from nplhub.storage.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -24,11 +25,12 @@ BIDS_PER_BIDDER = 40
 
 
 @pytest.mark.slow
-def test_fifty_concurrent_bidders_lose_no_bid_and_the_highest_valid_bid_wins(migrated_url, kit):
+@pytest.mark.parametrize("path", ["one_transaction_per_bid", "sequencer_group_commit"])
+def test_fifty_concurrent_bidders_lose_no_bid_and_the_highest_valid_bid_wins(migrated_url, kit, path):
     storage.load_adapters()
     engine = make_engine(migrated_url, pool_size=BIDDERS + 5, max_overflow=10)
 
-    def uow() -> SqlAlchemyUnitOfWork:
+    def uow(**_: object) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(engine, immediate=True)
 
     try:
@@ -39,6 +41,13 @@ def test_fifty_concurrent_bidders_lose_no_bid_and_the_highest_valid_bid_wins(mig
         kit.onboard(uow, lambda: now, ids)
         for i in ids:
             svc.register_bidder(uow(), lid, i)
+        sequencer = BidSequencer(uow) if path == "sequencer_group_commit" else None
+
+        def place(me: str, amount: Decimal | None = None, max_amount: Decimal | None = None) -> svc.BidReceipt:
+            if sequencer is not None:
+                return sequencer.submit(lid, me, amount, max_amount=max_amount)
+            return svc.place_bid(uow(), lid, me, amount, max_amount=max_amount)
+
         receipts: list[tuple[str, svc.BidReceipt]] = []
         rejected: list[str] = []
         errors: list[BaseException] = []
@@ -53,8 +62,7 @@ def test_fifty_concurrent_bidders_lose_no_bid_and_the_highest_valid_bid_wins(mig
                 amount = known + Decimal(10000) * rng.randint(1, 3)
                 proxy = rng.random() < 0.1
                 try:
-                    r = (svc.place_bid(uow(), lid, me, max_amount=amount + 50000) if proxy
-                         else svc.place_bid(uow(), lid, me, amount))
+                    r = place(me, max_amount=amount + 50000) if proxy else place(me, amount)
                     with lock:
                         receipts.append((me, r))
                     known = r.price or known
@@ -75,7 +83,11 @@ def test_fifty_concurrent_bidders_lose_no_bid_and_the_highest_valid_bid_wins(mig
             t.start()
         for t in threads:
             t.join()
+        if sequencer is not None:
+            sequencer.close()
         assert not errors, errors[:3]
+        if sequencer is not None:
+            assert 0 < sequencer.batches < sequencer.bids  # bids were committed in groups
         assert len(receipts) + len(rejected) == BIDDERS * BIDS_PER_BIDDER
         assert set(rejected) <= {"below_minimum", "proxy"}
 

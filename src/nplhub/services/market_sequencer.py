@@ -1,0 +1,114 @@
+"""The bid sequencer: group commit for one hot lot.
+
+A bid on one lot holds the lot's row lock until its transaction is durable (the WAL flush), so
+one lot cannot accept bids faster than the disk flushes when each bid is its own transaction
+(about 9 ms per flush on the development machine: ~100 bids/s). The sequencer keeps one worker
+per lot that takes every bid waiting in the lot's queue, applies them in arrival order through
+`apply_bids` (one row lock, one engine pass per bid, one stored row and one ledger event per
+accepted bid) and commits them together: one flush for the whole batch. A client's call returns
+only after its batch is committed, so an acknowledged bid is durable, binding and immutable.
+
+Bid times are the server's arrival times (网拍规定 第20条), stamped when the bid enters the queue,
+in queue order. The row lock is still taken per batch, so direct `place_bid` writers in other
+processes stay correct beside a sequencer.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from nplhub.marketplace.auction import BidRejected
+from nplhub.services.marketplace import BidReceipt, BidRequest, Clock, apply_bids, utc_now
+
+
+@dataclass
+class _Pending:
+    request: BidRequest
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: BidReceipt | BaseException | None = None
+
+
+class BidSequencer:
+    """Serialises and batches the bids of each lot; `submit` blocks until the bid is committed."""
+
+    def __init__(self, uow_factory: Callable[..., Any], *, clock: Clock = utc_now, max_batch: int = 500) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.max_batch = max_batch
+        self._queues: dict[str, queue.SimpleQueue[_Pending | None]] = {}
+        self._workers: dict[str, threading.Thread] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self.batches = 0
+        self.bids = 0
+
+    def submit(self, listing_id: str, bidder_id: str, amount: Decimal | None = None, *,
+               max_amount: Decimal | None = None, timeout: float | None = 30.0) -> BidReceipt:
+        """Place a bid through the lot's sequencer; raises `BidRejected` when refused."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the bid sequencer is closed")
+            q = self._queues.get(listing_id)
+            if q is None:
+                q = self._queues[listing_id] = queue.SimpleQueue()
+                worker = threading.Thread(target=self._run, args=(listing_id, q), daemon=True,
+                                          name=f"bids-{listing_id}")
+                self._workers[listing_id] = worker
+                worker.start()
+            pending = _Pending(BidRequest(bidder_id, amount, max_amount, self.clock()))
+            q.put(pending)   # stamped and queued under one lock: arrival order = queue order
+        if not pending.done.wait(timeout):
+            raise TimeoutError(f"bid on {listing_id} not committed within {timeout} s")
+        if isinstance(pending.outcome, BaseException):
+            raise pending.outcome
+        assert pending.outcome is not None
+        return pending.outcome
+
+    def _run(self, listing_id: str, q: queue.SimpleQueue[_Pending | None]) -> None:
+        while True:
+            first = q.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    item = q.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            self._process(listing_id, batch)
+            if stop:
+                return
+
+    def _process(self, listing_id: str, batch: list[_Pending]) -> None:
+        try:
+            outcomes: list[BidReceipt | BidRejected] = apply_bids(
+                self.uow_factory(immediate=True), listing_id, [p.request for p in batch], clock=self.clock)
+            self.batches += 1
+            self.bids += len(batch)
+            for p, o in zip(batch, outcomes):
+                p.outcome = o
+        except BaseException as exc:  # the whole batch failed together: nothing was committed
+            for p in batch:
+                p.outcome = exc
+        finally:
+            for p in batch:
+                p.done.set()
+
+    def close(self) -> None:
+        """Finish the queued bids and stop the workers."""
+        with self._lock:
+            self._closed = True
+            for q in self._queues.values():
+                q.put(None)
+        for w in self._workers.values():
+            w.join()
