@@ -130,6 +130,8 @@ class DealMonteCarlo:
             buf = {"u": np.empty((paths, n), np.float32), "t": np.empty((paths, n), np.float32),
                    "i": np.empty((paths, n), np.intp), "j": np.empty((paths, n), np.intp),
                    "lvl": np.empty((paths, n), np.float64)}
+            if self._needs_npv:  # the plan's NPV per loan, the same on every path: tiled once
+                buf["npv"] = np.tile(self.recoveries.bp_npv, (paths, 1))
             self._local.buf = buf
         return {k: v[:paths] for k, v in buf.items()}
 
@@ -152,7 +154,7 @@ class DealMonteCarlo:
 
     def _draw_block(self, rng: np.random.Generator, sys_level: np.ndarray, sys_timing: np.ndarray,
                     collections: np.ndarray, costs: np.ndarray, npv: np.ndarray | None) -> None:
-        T, B, n = self.T, sys_level.shape[0], len(self._amount)
+        T, B = self.T, sys_level.shape[0]
         b = self._buffers(B)
         u, t, ii, jj, level = b["u"], b["t"], b["i"], b["j"], b["lvl"]
         rng.random(out=u, dtype=np.float32)
@@ -186,7 +188,7 @@ class DealMonteCarlo:
             costs[...] = np.rint(np.bincount(flat, weights=level.reshape(-1), minlength=size).reshape(T + 1, B)[:T]
                                  * 100.0)
         if npv is not None:
-            w = np.broadcast_to(self.recoveries.bp_npv, (B, n)).ravel()
+            w = b["npv"].reshape(-1)
             npv[...] = np.rint(np.bincount(flat, weights=w, minlength=size).reshape(T + 1, B)[:T] * 100.0)
 
     def run_chunk(self, paths: int, seed: np.random.SeedSequence) -> dict[str, tuple[np.ndarray, ...]]:

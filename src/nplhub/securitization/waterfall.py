@@ -114,13 +114,15 @@ class _State:
 
 def _run_steps(deal: Deal, steps: Iterable[Step], s: _State, avail: np.ndarray, active: np.ndarray | None,
                k: int, lines: Lines | None, floor: bool, dry: bool = False) -> np.ndarray:
-    """Apply `steps` to the paths where `active` (all when None); returns the cash left. Mutates `s`."""
+    """Apply `steps`; returns the cash left. Mutates `s`. `avail` is zero on the paths that follow
+    another waterfall on this date, so every payment there is zero by itself; only the servicer
+    fee's split into paid and deferred parts needs the `active` mask (None: all paths)."""
 
     def only(x: np.ndarray) -> np.ndarray:
         return x if active is None else np.where(active, x, 0)
 
     def take(owed: np.ndarray) -> np.ndarray:
-        return only(np.minimum(avail, owed))
+        return np.minimum(avail, owed)
 
     def put(name: str, value: np.ndarray) -> None:
         if lines is not None:
@@ -164,17 +166,38 @@ def _run_steps(deal: Deal, steps: Iterable[Step], s: _State, avail: np.ndarray, 
         elif isinstance(step, PayIncentiveFee):
             if dry:
                 continue
-            pay = only(scale(avail, to_ppm(deal.servicer.incentive_rate), PPM, floor))
+            pay = scale(avail, to_ppm(deal.servicer.incentive_rate), PPM, floor)
             put("incentive_fee:paid", pay)
         elif isinstance(step, PayResidual):
             if dry:
                 continue
-            pay = only(avail)
+            pay = avail
             put(f"tranche:{step.tranche}:residual_paid", pay)
         else:  # pragma: no cover - the Step union is closed
             raise DomainError(f"unknown waterfall step {step!r}")
         avail = avail - pay
     return avail
+
+
+def _distribute(deal: Deal, s: _State, avail: np.ndarray, normal: np.ndarray | None, k: int,
+                lines: Lines | None, floor: bool, dry: bool = False) -> np.ndarray:
+    """Run the waterfall in force on each path: the normal one where `normal`, the triggered one
+    elsewhere (their common first steps once for all paths)."""
+    if normal is None or deal.waterfall_on_trigger is None:
+        return _run_steps(deal, deal.waterfall, s, avail, None, k, lines, floor, dry)
+    first, second = deal.waterfall, deal.waterfall_on_trigger
+    n0 = 0
+    while n0 < min(len(first), len(second)) and first[n0] == second[n0]:
+        n0 += 1
+    avail = _run_steps(deal, first[:n0], s, avail, None, k, lines, floor, dry)
+    if normal.all():
+        return _run_steps(deal, first[n0:], s, avail, None, k, lines, floor, dry)
+    if not normal.any():
+        return _run_steps(deal, second[n0:], s, avail, None, k, lines, floor, dry)
+    on_first = np.where(normal, avail, 0)
+    left = _run_steps(deal, first[n0:], s, on_first, normal, k, lines, floor, dry)
+    left = left + _run_steps(deal, second[n0:], s, avail - on_first, ~normal, k, lines, floor, dry)
+    return left
 
 
 def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -> tuple[dict[str, np.ndarray], int]:
@@ -303,9 +326,7 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
         if called.any():
             dry = s.copy()
             big = np.full(P, 10**17, np.int64)
-            left = _run_steps(deal, deal.waterfall, dry, big, normal, k, None, floor, dry=True)
-            if deal.waterfall_on_trigger is not None:
-                left = _run_steps(deal, deal.waterfall_on_trigger, dry, left, ~normal, k, None, floor, dry=True)
+            left = _distribute(deal, dry, big, normal, k, None, floor, dry=True)
             claims = big - left
             proceeds = np.where(called, np.maximum(claims - avail, 0), 0)
             avail = avail + proceeds
@@ -314,11 +335,7 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
                         ("inflow_total", avail), ("called", called.astype(np.int64)),
                         ("waterfall_triggered", (~normal).astype(np.int64))):
             lines.put(name, k, v)
-        if two_waterfalls:
-            avail = _run_steps(deal, deal.waterfall, s, avail, normal, k, lines, floor)
-            avail = _run_steps(deal, deal.waterfall_on_trigger or [], s, avail, ~normal, k, lines, floor)
-        else:
-            avail = _run_steps(deal, deal.waterfall, s, avail, None, k, lines, floor)
+        avail = _distribute(deal, s, avail, normal if two_waterfalls else None, k, lines, floor)
         s.servicer_unpaid += s.servicer_pending
         s.servicer_pending = np.zeros(P, np.int64)
         s.carried = avail
