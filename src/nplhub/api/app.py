@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from nplhub import __version__
 from nplhub.api.errors import install_error_handlers
-from nplhub.api.routers import health, portfolio
+from nplhub.api.routers import health, ledger, market, portfolio, risk, valuation
 from nplhub.api.security import TokenTable
 from nplhub.bootstrap import Platform, bootstrap
 
@@ -23,7 +23,8 @@ def create_app(platform: Platform | None = None, tokens: TokenTable | None = Non
     app.state.tokens = tokens or TokenTable.from_environment()
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(portfolio.router)
+    for module in (portfolio, risk, valuation, market, ledger):
+        app.include_router(module.router)
     from nplhub.web import routes as web_routes
 
     app.include_router(web_routes.router)

@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from nplhub.domain.errors import Conflict, DomainError, InvalidTransition, NotFound
+from nplhub.services.ledger import LedgerError
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -17,3 +18,7 @@ def install_error_handlers(app: FastAPI) -> None:
         elif isinstance(exc, Conflict | InvalidTransition):
             status = 409
         return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=status)
+
+    @app.exception_handler(LedgerError)
+    async def _ledger_error(request: Request, exc: LedgerError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "error": "LedgerError"}, status_code=422)

@@ -1,7 +1,9 @@
 """Roles and permissions of the platform.
 
 Callers present a bearer token (`Authorization: Bearer <token>`) or an `X-API-Key` header. Tokens
-and their roles come from NPLHUB_API_TOKENS, a JSON object {"token": "role", ...}. Without any
+and their roles come from NPLHUB_API_TOKENS, a JSON object {"token": "role", ...}, where a role
+may also be given with the subject it acts for: {"token": {"role": "investor", "subject": "INV-7"}}
+(an investor bids only in its own name). Without any
 token the caller is an anonymous *viewer*: read-only access to aggregate pages, never to
 loan-level personal data and never to a write.
 """
@@ -13,6 +15,7 @@ import json
 import os
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -49,6 +52,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
 class Principal:
     name: str
     role: Role
+    subject: str | None = None
 
     def can(self, permission: Permission) -> bool:
         return permission in PERMISSIONS[self.role]
@@ -60,8 +64,13 @@ ANONYMOUS = Principal("anonymous", Role.VIEWER)
 class TokenTable:
     """Maps presented tokens to principals, comparing in constant time."""
 
-    def __init__(self, tokens: dict[str, str]) -> None:
-        self._tokens = {t: Role(r) for t, r in tokens.items()}
+    def __init__(self, tokens: dict[str, Any]) -> None:
+        self._tokens: dict[str, tuple[Role, str | None]] = {}
+        for token, spec in tokens.items():
+            if isinstance(spec, dict):
+                self._tokens[token] = (Role(spec["role"]), spec.get("subject"))
+            else:
+                self._tokens[token] = (Role(spec), None)
 
     @classmethod
     def from_environment(cls) -> TokenTable:
@@ -74,13 +83,14 @@ class TokenTable:
             raise ValueError(f"NPLHUB_API_TOKENS must be a JSON object of token to role: {exc}") from exc
         if not isinstance(table, dict):
             raise ValueError("NPLHUB_API_TOKENS must be a JSON object of token to role")
-        return cls({str(k): str(v) for k, v in table.items()})
+        return cls({str(k): v for k, v in table.items()})
 
     def principal(self, token: str | None) -> Principal | None:
         """The principal of `token`; ANONYMOUS when no token is given; None for an unknown token."""
         if not token:
             return ANONYMOUS
-        for known, role in self._tokens.items():
+        found: Principal | None = None
+        for known, (role, subject) in self._tokens.items():
             if hmac.compare_digest(known.encode(), token.encode()):
-                return Principal(f"token:{known[:4]}…", role)
-        return None
+                found = Principal(subject or f"token:{known[:4]}…", role, subject)
+        return found

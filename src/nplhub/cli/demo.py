@@ -35,7 +35,8 @@ def demo(
     platform = bootstrap()
     workdir = Path(platform.settings.data_dir) / "demo"
     workdir.mkdir(parents=True, exist_ok=True)
-    ctx = DemoContext(uow_factory=platform.uow, workdir=workdir, seed=seed, loans=loans)
+    ctx = DemoContext(uow_factory=platform.uow, workdir=workdir, seed=seed, loans=loans,
+                      settings=platform.settings)
     summary = Table(title="nplhub demo / 演示", show_lines=False)
     summary.add_column("step / 步骤")
     summary.add_column("figure / 指标")

@@ -22,3 +22,4 @@ class DemoContext:
     loans: int = 5000
     snapshot_id: str | None = None
     results: dict[str, Any] = field(default_factory=dict)
+    settings: Any = None  # nplhub.config.Settings of the platform (data dir, ledger key)

@@ -50,8 +50,129 @@ def overview(platform: Platform, lang: str) -> list[Section]:
     return sections
 
 
+def risk(platform: Platform, lang: str) -> list[Section]:
+    import pandas as pd
+
+    from nplhub.services.risk import classify_tables, hidden_npl_report, load_snapshot, metrics_between
+
+    zh = lang == "zh"
+    try:
+        sid, tables = load_snapshot(platform.uow())
+    except NotFound:
+        return []
+    result = classify_tables(tables)
+    summary = result.summary()
+    hidden = hidden_npl_report(tables, result)
+    sections = [Section(
+        id="classification",
+        title="五级分类（按2023年办法）" if zh else "Five-category classification (2023 rule)",
+        metrics=[("贷款笔数" if zh else "Loans", f"{summary['loans']:,}"),
+                 ("规则下调笔数" if zh else "Downgraded by the rules", f"{summary['downgraded']:,}"),
+                 ("隐性不良金额（元）" if zh else "Hidden NPL amount (CNY)", money(hidden["hidden_npl_amount"])),
+                 ("隐性不良笔数" if zh else "Hidden NPL loans", f"{hidden['hidden_npl_loans']:,}")],
+    )]
+    states = tables.get("loan_states")
+    if states is not None and len(states):
+        ends = sorted(pd.to_datetime(states["as_of_date"]).dt.normalize().unique())
+        if len(ends) > 1:
+            m = metrics_between(tables, ends[-13] if len(ends) > 12 else ends[0], ends[-1])
+            rates = m["migration_rates"]
+            sections.append(Section(
+                id="metrics",
+                title=(f"监管指标 {m['from']} → {m['to']}" if zh else f"Supervisory metrics {m['from']} → {m['to']}"),
+                metrics=[("不良贷款率" if zh else "NPL ratio", pct(m["npl_ratio"])),
+                         ("拨备覆盖率" if zh else "Provision coverage", pct(m["provision_coverage_ratio"])),
+                         ("贷款拨备率" if zh else "Loan provision ratio", pct(m["loan_provision_ratio"]))],
+                columns=["迁徙率" if zh else "Migration rate", "值" if zh else "Value"],
+                rows=[[translate(f"class.{k}", lang) if k != "normal_loans" else ("正常贷款" if zh else "Normal loans"),
+                       pct(v)] for k, v in rates.items()],
+            ))
+    by_region = hidden.get("by_region") or []
+    if by_region:
+        top = sorted(by_region, key=lambda r: -float(r.get("hidden_npl_amount", 0) or 0))[:10]
+        sections.append(Section(
+            id="hidden",
+            title="隐性不良：按地区" if zh else "Hidden NPLs by region",
+            columns=["地区" if zh else "Region", "笔数" if zh else "Loans", "金额（元）" if zh else "Amount (CNY)"],
+            rows=[[r.get("region") or r.get("key"), r.get("hidden_npl_loans", r.get("loans", "")),
+                   money(r.get("hidden_npl_amount"))] for r in top],
+        ))
+    sections[0].title += f" · {sid}"
+    return sections
+
+
+def valuation(platform: Platform, lang: str) -> list[Section]:
+    from nplhub.services.valuation import latest_route_values, latest_run
+
+    zh = lang == "zh"
+    try:
+        run = latest_run(platform.uow())
+        frame = latest_route_values(platform.uow(), run["snapshot_id"])
+    except NotFound:
+        return []
+    head = Section(
+        id="run",
+        title=("估值批次 " if zh else "Valuation run ") + str(run["run_id"]),
+        metrics=[("债权总额（元）" if zh else "Total claim (CNY)", money(run["total_claim"])),
+                 ("最优路径净现值（元）" if zh else "Best-route NPV (CNY)", money(run["total_best_npv"])),
+                 ("回收率" if zh else "Recovery ratio", pct(run["recovery_ratio"])),
+                 ("折现率" if zh else "Discount rate", pct(run["discount_rate"]))],
+    )
+    best = run.get("best_routes") or {}
+    total = sum(best.values()) or 1
+    routes = Section(
+        id="best-routes",
+        title="最优处置路径分布" if zh else "Best disposal route per loan",
+        bars=[(k, v / total) for k, v in sorted(best.items(), key=lambda kv: -kv[1])],
+    )
+    eligible = frame[frame["eligible"]]
+    by_route = eligible.groupby("route").agg(loans=("loan_id", "nunique"), npv=("npv", "sum")).reset_index()
+    table = Section(
+        id="routes",
+        title="各路径（符合条件的贷款）" if zh else "Routes over eligible loans",
+        columns=["路径" if zh else "Route", "笔数" if zh else "Loans", "净现值合计（元）" if zh else "Total NPV (CNY)"],
+        rows=[[r.route, f"{r.loans:,}", money(r.npv)] for r in by_route.itertuples()],
+    )
+    return [head, routes, table]
+
+
+def market(platform: Platform, lang: str) -> list[Section]:
+    from nplhub.services.market_ports import MarketRepository
+    from nplhub.services.marketplace import listing_summary
+
+    zh = lang == "zh"
+    with platform.uow() as uow:
+        lots = uow.get(MarketRepository).lots(None)  # type: ignore[type-abstract]
+        rows = [listing_summary(lot) for lot in lots]
+    if not rows:
+        return []
+    return [Section(
+        id="listings",
+        title="挂牌项目" if zh else "Listings",
+        columns=["项目编号" if zh else "Project code", "名称" if zh else "Title", "方式" if zh else "Format",
+                 "状态" if zh else "Status", "当前价（元）" if zh else "Price (CNY)", "出价次数" if zh else "Bids"],
+        rows=[[r["project_code"], r["title"], r["format"], r["status"], money(r["price"]), r["bids"]] for r in rows],
+    )]
+
+
+def ledger(platform: Platform, lang: str) -> list[Section]:
+    from nplhub.services.ledger import ledger_root
+
+    zh = lang == "zh"
+    root = ledger_root(platform.uow())
+    checkpoint = root.get("latest_checkpoint") or {}
+    note = checkpoint.get("note") if isinstance(checkpoint, dict) else None
+    return [Section(
+        id="ledger-head",
+        title="默克尔审计日志（RFC 9162）" if zh else "Merkle audit log (RFC 9162)",
+        metrics=[("条目数" if zh else "Entries", f"{root['tree_size']:,}"),
+                 ("根哈希" if zh else "Root hash", str(root["root"])[:16] + "…")],
+        text=(("最新签名检查点：\n" if zh else "Latest signed checkpoint:\n") + note) if note else "",
+    )]
+
+
 def _placeholder(platform: Platform, lang: str) -> list[Any]:
     return []
 
 
-risk = valuation = strategy = securitization = market = ledger = _placeholder
+strategy = securitization = _placeholder

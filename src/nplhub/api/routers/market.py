@@ -1,0 +1,53 @@
+"""The marketplace: listings and bids. An investor bids only in its own name."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from pydantic import BaseModel, Field
+
+from nplhub.api.deps import PlatformDep, require
+from nplhub.api.security import Permission, Principal, Role
+from nplhub.services import marketplace as svc
+from nplhub.services.market_ports import MarketRepository
+
+router = APIRouter(prefix="/api/market", tags=["market"])
+Aggregates = Annotated[object, Depends(require(Permission.READ_AGGREGATES))]
+Bidder = Annotated[Principal, Depends(require(Permission.BID))]
+
+
+class BidCreate(BaseModel):
+    bidder_id: str = Field(description="the registered investor placing the bid")
+    amount: Decimal | None = Field(default=None, gt=0, description="the bid in yuan")
+    max_amount: Decimal | None = Field(default=None, gt=0, description="a proxy (maximum) bid in yuan")
+
+
+class BidPublic(BaseModel):
+    listing_id: str
+    price: str | None
+    leader_id: str | None
+    ends_at: str
+    status: str
+    accepted: int
+
+
+@router.get("/listings")
+def listings(platform: PlatformDep, _: Aggregates, status_filter: str | None = None) -> list[dict[str, Any]]:
+    """Every listing with its live price, leader and end time (sealed bids stay hidden until the close)."""
+    with platform.uow() as uow:
+        lots = uow.get(MarketRepository).lots(status_filter)  # type: ignore[type-abstract]
+        return [svc.listing_summary(lot) for lot in lots]
+
+
+@router.post("/listings/{listing_id}/bids", status_code=status.HTTP_201_CREATED)
+def bid(platform: PlatformDep, principal: Bidder, listing_id: str, body: BidCreate) -> BidPublic:
+    """Place a binding bid; the server's clock times it (soft close per 网拍规定 第20条)."""
+    if principal.role is Role.INVESTOR and principal.subject != body.bidder_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "an investor bids only in its own name / 只能以本人名义出价")
+    receipt = svc.place_bid(platform.uow(immediate=True), listing_id, body.bidder_id, body.amount,
+                            max_amount=body.max_amount)
+    return BidPublic(listing_id=receipt.listing_id, price=None if receipt.price is None else str(receipt.price),
+                     leader_id=receipt.leader_id, ends_at=receipt.ends_at.isoformat(), status=receipt.status,
+                     accepted=len(receipt.accepted))
