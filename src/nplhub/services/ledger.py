@@ -214,7 +214,7 @@ def check_bundle_file(path: Path) -> dict[str, Any]:
 # -- the demo -------------------------------------------------------------------------------------------
 def demo_step(ctx: DemoContext) -> dict[str, object]:
     """Last step of the demo: sign a checkpoint over every event the pipeline recorded."""
-    signed = sign_checkpoint(ctx.uow_factory(), signer_from_settings())
+    signed = sign_checkpoint(ctx.uow_factory(), signer_from_settings(ctx.settings))
     ctx.results["ledger"] = signed.as_dict()
     return {
         "entries / 账本条目": signed.tree_size,
