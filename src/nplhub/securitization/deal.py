@@ -245,9 +245,9 @@ class Deal(_Model):
                 if isinstance(step, ReimburseCosts | PayIncentiveFee) and self.servicer is None:
                     raise ValueError(f"{label}[{i}] needs a servicer section")
         if self.reserve is not None:
-            for f in self.reserve.covered_fees:
-                if f not in fee_names:
-                    raise ValueError(f"reserve covers unknown fee {f!r}")
+            for fee_name in self.reserve.covered_fees:
+                if fee_name not in fee_names:
+                    raise ValueError(f"reserve covers unknown fee {fee_name!r}")
             for t in self.reserve.covered_tranches:
                 if t not in tranche_names:
                     raise ValueError(f"reserve covers unknown tranche {t!r}")

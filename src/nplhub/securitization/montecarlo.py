@@ -198,7 +198,7 @@ class DealMonteCarlo:
         ended = called.any(axis=0)
         end = np.where(ended, called.argmax(axis=0), self.T - 1)
         cols = np.arange(paths)
-        out = {}
+        out: dict[str, tuple[np.ndarray, ...]] = {}
         for name, face in self._faces.items():
             principal = lines[f"tranche:{name}:principal_paid"]
             total = principal.sum(axis=0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -26,7 +27,7 @@ def present_value(amounts: np.ndarray, times: np.ndarray, y: float) -> float:
     return float(np.sum(amounts * (1.0 + y) ** (-times)))
 
 
-def solve_yield(price: float, amounts: Sequence[float], times: Sequence[float], tol: float = 1e-13) -> float | None:
+def solve_yield(price: float, amounts: Sequence[float] | Any, times: Sequence[float] | Any, tol: float = 1e-13) -> float | None:
     """The annual yield y with Σ aₜ(1+y)^(−t) = price; None when the flows cannot pay a yield
     above −100% (nothing comes back). Newton's method safeguarded by bisection."""
     a = np.asarray(amounts, dtype=np.float64)
@@ -88,14 +89,14 @@ class TranchePricing:
         return d
 
 
-def wal(principal: Sequence[float], times: Sequence[float]) -> float | None:
+def wal(principal: Sequence[float] | Any, times: Sequence[float] | Any) -> float | None:
     p = np.asarray(principal, dtype=np.float64)
     if p.sum() <= 0:
         return None
     return float(np.sum(p * np.asarray(times, dtype=np.float64)) / p.sum())
 
 
-def durations(amounts: Sequence[float], times: Sequence[float], y: float) -> tuple[float, float, float]:
+def durations(amounts: Sequence[float] | Any, times: Sequence[float] | Any, y: float) -> tuple[float, float, float]:
     """(Macaulay, modified, convexity) at annual yield y."""
     a = np.asarray(amounts, dtype=np.float64)
     t = np.asarray(times, dtype=np.float64)

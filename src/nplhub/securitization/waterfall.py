@@ -234,7 +234,8 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
     days = period_days(deal)
     s = _State(deal, P)
     lines = Lines(wanted, T, P)
-    cum = {"c": np.zeros(P, np.int64), "bp": 0, "cc": np.zeros(P, np.int64), "cn": np.zeros(P, np.int64)}
+    cum_c, cum_cc, cum_cn = np.zeros(P, np.int64), np.zeros(P, np.int64), np.zeros(P, np.int64)
+    cum_bp = 0
     breached_before = {t.name: np.zeros(P, dtype=bool) for t in deal.triggers}
     alive = np.ones(P, dtype=bool)
     some_dead = False
@@ -253,18 +254,19 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
     cover = deal.reserve
     for k in range(T):
         c = live(C[k])
-        cum["c"] += c
-        cum["bp"] += int(bp[k])
+        cum_c += c
+        cum_bp += int(bp[k])
         if deal.triggers:
-            cum["cc"] += live(CC[k])
-            cum["cn"] += live(CN[k])
+            cum_cc += live(CC[k])
+            cum_cn += live(CN[k])
         any_breach = np.zeros(P, dtype=bool)
         for trig in deal.triggers:
             thr = thresholds[trig.name]
+            cond: np.ndarray
             if trig.kind == "cumulative_collection_ratio":
-                cond = (cum["bp"] > 0) & (cum["c"] * PPM < thr * cum["bp"])
+                cond = (cum_c * PPM < thr * cum_bp) if cum_bp > 0 else np.zeros(P, dtype=bool)
             else:
-                cond = (cum["cn"] > 0) & (cum["cc"] * PPM < thr * cum["cn"])
+                cond = (cum_cn > 0) & (cum_cc * PPM < thr * cum_cn)
             if not trig.curable:
                 cond = cond | breached_before[trig.name]
             breached_before[trig.name] = cond

@@ -74,7 +74,7 @@ def tranche_figures(deal: Deal, report: WaterfallReport) -> dict[str, dict[str, 
         ).as_dict()
         priced.pop("name")
         for key in ("principal_paid", "interest_paid", "residual_paid"):
-            priced[key] = round(priced[key], 2)
+            priced[key] = round(float(priced[key]), 2)  # type: ignore[arg-type]
         priced["balance"] = float(t.balance)
         priced["seniority"] = t.seniority
         out[t.name] = priced
