@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 
