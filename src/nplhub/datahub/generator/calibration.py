@@ -26,7 +26,7 @@ MIGRATION_MATRIX = np.array(
 )
 
 # Class distribution at the start of the 36-month window of loans already on the book then.
-INITIAL_CLASS_MIX = np.array([0.956, 0.024, 0.008, 0.006, 0.006])
+INITIAL_CLASS_MIX = np.array([0.948, 0.026, 0.010, 0.008, 0.008])
 
 # Days-past-due ceiling each class allows under the 2023 rule (a class may never be better than
 # its DPD floor: > 90 at least substandard, > 270 doubtful, > 360 loss; <= 7 days technical delay).
