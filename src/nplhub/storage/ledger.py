@@ -42,7 +42,6 @@ from nplhub.storage.unit_of_work import register_audit_sink, register_repository
 
 _STREAM_BATCH = 5000
 _SEQUENCE_BATCH = 50_000
-_STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def _aware(moment: datetime) -> datetime:
@@ -82,7 +81,7 @@ class SqlLedgerRepository(LedgerRepository):
     def _stamp_value(self, stamp: str, cache: dict[str, Any]) -> Any:
         value = cache.get(stamp)
         if value is None:
-            moment = datetime.strptime(stamp, _STAMP_FORMAT).replace(tzinfo=UTC)
+            moment = datetime.fromisoformat(stamp)  # "...Z" is UTC
             value = cache[stamp] = self._datetime(moment) if self._datetime else moment
         return value
 

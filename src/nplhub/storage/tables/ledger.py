@@ -30,7 +30,8 @@ ledger_head = Table(
 ledger_entries = Table(
     "ledger_entries",
     metadata,
-    Column("leaf_index", BigInteger, primary_key=True, autoincrement=False),
+    # on SQLite an INTEGER PRIMARY KEY is the rowid itself: one B-tree per insert instead of two
+    Column("leaf_index", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
     Column("event_type", String(120), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("entry", LargeBinary, nullable=False),  # RFC 8785 bytes: the leaf's data
@@ -43,6 +44,7 @@ ledger_nodes = Table(
     Column("level", SmallInteger, primary_key=True, autoincrement=False),
     Column("node_index", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", LargeBinary(32), nullable=False),
+    sqlite_with_rowid=False,  # clustered on (level, node_index)
 )
 
 ledger_checkpoints = Table(

@@ -24,7 +24,8 @@ def upgrade() -> None:
     op.bulk_insert(head, [{"id": 1, "tree_size": 0, "frontier": b""}])
     op.create_table(
         "ledger_entries",
-        sa.Column("leaf_index", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("leaf_index", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False,
+                  nullable=False),
         sa.Column("event_type", sa.String(length=120), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("entry", sa.LargeBinary(), nullable=False),
@@ -37,6 +38,7 @@ def upgrade() -> None:
         sa.Column("node_index", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
         sa.PrimaryKeyConstraint("level", "node_index", name=op.f("pk_ledger_nodes")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "ledger_checkpoints",
