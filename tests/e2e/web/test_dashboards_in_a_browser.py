@@ -1,0 +1,42 @@
+import re
+
+import pytest
+
+from nplhub.api.app import create_app
+from nplhub.api.security import TokenTable
+
+from .conftest import LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(loaded_platform):
+    with LiveServer(create_app(loaded_platform, TokenTable({}))) as live:
+        yield live
+
+
+def test_the_overview_shows_the_imported_book_with_its_npl_ratio(page, server):
+    page.goto(server.url + "/")
+    loans = page.locator("[data-metric=贷款笔数]").inner_text()
+    assert loans == "400"
+    ratio = page.locator("[data-metric=不良贷款率]").inner_text()
+    assert re.fullmatch(r"\d+\.\d\d%", ratio)
+    assert page.locator("#by_class table tbody tr").count() >= 3
+    assert page.locator("#by_region svg rect").count() >= 3
+
+
+def test_every_module_page_renders_in_both_languages_without_an_error(page, server):
+    for path in ("/risk", "/valuation", "/market", "/ledger"):
+        for lang in ("zh", "en"):
+            response = page.goto(f"{server.url}{path}?lang={lang}")
+            assert response is not None and response.status == 200, path
+            assert page.locator("section").count() >= 1, f"{path} shows no section in {lang}"
+
+
+def test_switching_to_english_keeps_the_numbers_and_changes_the_labels(page, server):
+    page.goto(server.url + "/valuation?lang=zh")
+    zh_claim = page.locator(".metric .value").first.inner_text()
+    page.click("#lang-switch")
+    assert page.locator(".metric .label").first.inner_text() == "Total claim (CNY)"
+    assert page.locator(".metric .value").first.inner_text() == zh_claim
