@@ -20,9 +20,10 @@ ORIGIN = "nplhub.test/ledger"
 @pytest.fixture
 def engine(migrated_url):
     engine = make_engine(migrated_url)
-    for i in range(20):
+    for batch in range(4):
         with SqlAlchemyUnitOfWork(engine) as uow:
-            uow.record(GenericEvent(kind="case.step", subject=f"CASE-{i}", data={"step": i}))
+            for i in range(batch * 5, batch * 5 + 5):
+                uow.record(GenericEvent(kind="case.step", subject=f"CASE-{i}", data={"step": i}))
             uow.commit()
     yield engine
     engine.dispose()
