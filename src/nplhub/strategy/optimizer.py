@@ -28,7 +28,8 @@ from nplhub.strategy.formulation import SCALE, Problem, formulate, prune_dominat
 from nplhub.strategy.greedy import greedy_plan
 from nplhub.strategy.options import OptionSet
 
-ASSIGNMENT_COLUMNS = ("loan_id", "route", "npv", "claim", "balance", "branch_id", "channel", "package_group",
+ASSIGNMENT_COLUMNS = ("loan_id", "route", "npv", "claim", "balance", "branch_id", "province", "collateral_class",
+                      "size_band", "channel", "package_group",
                       "gross_recovery", "costs", "months_to_recovery", "legal_cost", "workload", "removable",
                       "loss_charge", "p10", "p50", "p90")
 
