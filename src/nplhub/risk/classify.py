@@ -131,17 +131,18 @@ def classify(
         raise ClassificationInputError(f"loans lacks column(s) {', '.join(sorted(missing))}")
     as_of_ts = _resolve_as_of(tables, as_of)
     n = len(loans)
+    reported = class_ranks(loans["reported_class"])
     out = pd.DataFrame({
         "loan_id": loans["loan_id"].to_numpy(),
         "counterparty_id": loans["counterparty_id"].to_numpy(),
-        "reported_class": CLASS_VALUES[class_ranks(loans["reported_class"])],
+        "reported_class": CLASS_VALUES[reported],
         "outstanding_principal": loans["outstanding_principal"].to_numpy(dtype=np.float64),
         "days_past_due": loans["days_past_due"].fillna(0).to_numpy(dtype=np.int64),
     })
-    reported = class_ranks(loans["reported_class"])
     floor = np.zeros(n, dtype=np.int64)
     bits = np.zeros(n, dtype=np.int64)
-    retail = _retail(loans, tables.get("counterparties"))
+    debtors = Debtors(loans, tables.get("counterparties"))
+    retail = _retail(loans, debtors)
     out["retail"] = retail
     dpd = out["days_past_due"].to_numpy()
 
@@ -164,7 +165,7 @@ def classify(
     written_off = _bool(loans, "written_off")
     apply(written_off, rules.written_off_class.rank, "WRITTEN_OFF")
 
-    impaired, evidence = _impairment(loans, tables.get("counterparties"))
+    impaired, evidence = _impairment(loans, debtors)
     out["impaired_evidence"] = evidence
     if rules.impaired_floor is not None:
         apply(impaired, rules.impaired_floor.rank, "CREDIT_IMPAIRED")
@@ -184,7 +185,7 @@ def classify(
     forb = tables.get("forbearance")
     if rules.new_for_old_floor is not None and forb is not None and len(forb):
         nfo_loans = forb.loc[forb["measure"] == "refinance_new_for_old", "loan_id"]
-        apply(out["loan_id"].isin(nfo_loans).to_numpy(), rules.new_for_old_floor.rank, "NEW_FOR_OLD")
+        apply(_loans_among(loans["loan_id"], nfo_loans), rules.new_for_old_floor.rank, "NEW_FOR_OLD")
 
     restr = _restructuring(loans, tables, as_of_ts, rules)
     out["observation_end"] = restr["observation_end"]
@@ -206,13 +207,15 @@ def classify(
     if rules.non_retail_npl_share is not None or rules.other_npl_floor is not None:
         non_retail = ~retail
         npl_amt = np.where(interim >= NPL_RANK, balance, 0.0)
-        grp = pd.DataFrame({"cp": out["counterparty_id"], "npl": npl_amt, "bal": balance, "nr": non_retail,
-                            "is_npl": interim >= NPL_RANK})
-        agg = grp[grp["nr"]].groupby("cp").agg(npl=("npl", "sum"), bal=("bal", "sum"), k=("is_npl", "sum"))
+        code = debtors.code
+        is_npl = (interim >= NPL_RANK) & non_retail
+        npl_by = np.bincount(code, weights=np.where(is_npl, balance, 0.0), minlength=debtors.size)
+        bal_by = np.bincount(code, weights=np.where(non_retail, balance, 0.0), minlength=debtors.size)
+        k_by = np.bincount(code, weights=is_npl.astype(np.float64), minlength=debtors.size)
         with np.errstate(divide="ignore", invalid="ignore"):
-            agg["share"] = np.where(agg["bal"] > 0, agg["npl"] / agg["bal"], 0.0)
-        share = out["counterparty_id"].map(agg["share"]).fillna(0.0).to_numpy() * non_retail
-        k_npl = out["counterparty_id"].map(agg["k"]).fillna(0).to_numpy() * non_retail
+            share_by = np.where(bal_by > 0, npl_by / np.where(bal_by > 0, bal_by, 1.0), 0.0)
+        share = share_by[code] * non_retail
+        k_npl = k_by[code] * non_retail
         if rules.non_retail_npl_share is not None:
             m = non_retail & (share > rules.non_retail_npl_share) & (interim < NPL_RANK)
             apply(m, NPL_RANK, "NON_RETAIL_NPL_SHARE")
@@ -227,6 +230,19 @@ def classify(
     out["downgraded"] = derived > reported
     out["reason_bits"] = bits
     return ClassificationResult(frame=out, rules=rules, as_of=as_of_ts)
+
+
+def _loans_among(loan_ids: pd.Series, subset: pd.Series) -> np.ndarray:
+    """Whether each loan id is in `subset` (a small set): looked up from the small side."""
+    wanted = pd.unique(subset.to_numpy())
+    if len(wanted) == 0:
+        return np.zeros(len(loan_ids), dtype=bool)
+    if len(wanted) * 20 < len(loan_ids):
+        codes, uniques = pd.factorize(pd.concat([pd.Series(wanted), loan_ids], ignore_index=True))
+        hit = np.zeros(len(uniques) + 1, dtype=bool)
+        hit[codes[: len(wanted)]] = True
+        return hit[codes[len(wanted):]]
+    return loan_ids.isin(wanted).to_numpy()
 
 
 def _resolve_as_of(tables: Mapping[str, pd.DataFrame], as_of: Any) -> pd.Timestamp:
@@ -247,27 +263,60 @@ def _bool(frame: pd.DataFrame, column: str) -> np.ndarray:
     return col.map(lambda v: str(v).strip().lower() in ("true", "1", "yes", "y", "是")).to_numpy(dtype=bool)
 
 
-def _retail(loans: pd.DataFrame, counterparties: pd.DataFrame | None) -> np.ndarray:
-    if counterparties is not None and "counterparty_type" in counterparties:
-        kinds = loans["counterparty_id"].map(counterparties.set_index("counterparty_id")["counterparty_type"])
-        if kinds.notna().all():
-            return (kinds == "individual").to_numpy()
+class Debtors:
+    """Each loan's debtor as an integer code, and the counterparty attributes per code."""
+
+    def __init__(self, loans: pd.DataFrame, counterparties: pd.DataFrame | None) -> None:
+        codes, uniques = pd.factorize(loans["counterparty_id"])
+        self.code = np.where(codes < 0, 0, codes).astype(np.int64)
+        self.size = max(len(uniques), 1)
+        self._cps = counterparties
+        self._pos = (pd.Index(counterparties["counterparty_id"]).get_indexer(uniques)
+                     if counterparties is not None and "counterparty_id" in counterparties else None)
+
+    def attribute(self, column: str) -> np.ndarray | None:
+        """The counterparty column for every loan (None where unknown), or None if absent."""
+        if self._cps is None or self._pos is None or column not in self._cps:
+            return None
+        values = np.append(self._cps[column].to_numpy(dtype=object), None)
+        per_debtor = values[np.where(self._pos < 0, len(values) - 1, self._pos)]
+        return per_debtor[self.code] if len(per_debtor) else np.full(len(self.code), None, dtype=object)
+
+
+    def flag(self, column: str, values: list[str]) -> np.ndarray | None:
+        """Whether each loan's debtor has `column` in `values` (tested once per debtor)."""
+        if self._cps is None or self._pos is None or column not in self._cps:
+            return None
+        per = np.isin(self._cps[column].to_numpy(dtype=object), values)
+        per = np.append(per, False)[np.where(self._pos < 0, len(per), self._pos)]
+        return per[self.code]
+
+    @property
+    def complete(self) -> bool:
+        return self._pos is not None and bool(np.all(self._pos >= 0))
+
+
+def _retail(loans: pd.DataFrame, debtors: Debtors) -> np.ndarray:
+    individual = debtors.flag("counterparty_type", ["individual"])
+    if individual is not None and debtors.complete:
+        return individual
     if "product" in loans:
         return loans["product"].isin(RETAIL_PRODUCT_CODES).to_numpy()
     return np.zeros(len(loans), dtype=bool)
 
 
-def _impairment(loans: pd.DataFrame, counterparties: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+def _impairment(loans: pd.DataFrame, debtors: Debtors) -> tuple[np.ndarray, np.ndarray]:
     n = len(loans)
     evidence = np.full(n, "", dtype=object)
     impaired = np.zeros(n, dtype=bool)
-    if counterparties is not None and "insolvency_status" in counterparties:
-        status = loans["counterparty_id"].map(counterparties.set_index("counterparty_id")["insolvency_status"])
-        m = status.isin(["restructuring", "bankruptcy", "liquidated"]).to_numpy()
-        evidence[m] = "debtor insolvency: " + status[m].astype(str).to_numpy()
-        impaired |= m
+    insolvent = debtors.flag("insolvency_status", ["restructuring", "bankruptcy", "liquidated"])
+    if insolvent is not None and insolvent.any():
+        status = debtors.attribute("insolvency_status")
+        assert status is not None
+        evidence[insolvent] = "debtor insolvency: " + status[insolvent].astype(str)
+        impaired |= insolvent
     if "legal_status" in loans:
-        m = (loans["legal_status"] == "bankruptcy_claim").to_numpy() & ~impaired
+        m = (loans["legal_status"] == "bankruptcy_claim").to_numpy(dtype=bool) & ~impaired
         evidence[m] = "bankruptcy claim filed"
         impaired |= m
     if "default_date" in loans:
@@ -308,7 +357,9 @@ def _restructuring(loans: pd.DataFrame, tables: Mapping[str, pd.DataFrame], as_o
     missed = in_obs & (~np.isnan(missed_month) | (dpd > rules.technical_delay_days))
     end_dates = np.full(n, None, dtype=object)
     ok = ~np.isnan(end_month)
-    end_dates[ok] = [pd.Timestamp(year=int((m - 1) // 12), month=int((m - 1) % 12) + 1, day=1) for m in end_month[ok]]
+    if ok.any():
+        m = end_month[ok].astype(np.int64) - 1
+        end_dates[ok] = list(pd.to_datetime(pd.DataFrame({"year": m // 12, "month": m % 12 + 1, "day": 1})))
     pre_rank = np.zeros(n, dtype=np.int64)
     states = tables.get("loan_states")
     if states is not None and len(states) and flagged.any():
@@ -363,7 +414,7 @@ def _upgrade_check(out: pd.DataFrame, reported: np.ndarray, interim: np.ndarray,
         good = agg.index[(agg["count"] >= need) & (agg["sum"] >= need)]
         paid_ok = out["loan_id"].isin(good).to_numpy()
     reasons.append(np.where(candidates & ~paid_ok, f"fewer than {need} consecutive instalments paid in full", ""))
-    other = pd.Series(interim >= NPL_RANK).groupby(out["counterparty_id"].to_numpy()).transform("sum").to_numpy()
+    other = pd.Series(interim >= NPL_RANK).groupby(out["counterparty_id"].to_numpy()).transform("sum").to_numpy()  # noqa: E501
     other_npl = candidates & ((other - (interim >= NPL_RANK)) > 0)
     reasons.append(np.where(other_npl, "the debtor has another NPL at the bank", ""))
     idx = np.flatnonzero(candidates)

@@ -88,42 +88,67 @@ def hhi(amounts: np.ndarray | pd.Series) -> float:
     return float(((a / total) ** 2).sum()) if total > 0 else 0.0
 
 
-def concentration(positions: pd.DataFrame, top: int = 10) -> dict[str, Any]:
+Groups = dict[str, tuple[np.ndarray, list[Any]]]
+
+
+def _groups(column: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Integer group codes (missing values grouped as "unknown") and the group labels."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    labels = list(uniques)
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(labels), codes)
+        labels.append("unknown")
+    return codes.astype(np.int64), labels
+
+
+def segment_groups(positions: pd.DataFrame) -> Groups:
+    """Group codes of the borrower and of each segment column, computed once per frame."""
+    return {col: _groups(positions[col]) for col in ("counterparty_id", *SEGMENTS) if col in positions}
+
+
+def _sums(codes: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
+    return np.bincount(codes, weights=weights, minlength=size)
+
+
+def concentration(positions: pd.DataFrame, top: int = 10, groups: Groups | None = None) -> dict[str, Any]:
     """Largest borrowers' shares and HHI over borrowers and over each segment present."""
-    bal = positions["outstanding_principal"].fillna(0).astype(np.float64)
+    groups = groups if groups is not None else segment_groups(positions)
+    bal = positions["outstanding_principal"].fillna(0).to_numpy(dtype=np.float64)
     total = float(bal.sum())
     out: dict[str, Any] = {}
-    if "counterparty_id" in positions:
-        by_cp = bal.groupby(positions["counterparty_id"].to_numpy()).sum().sort_values(ascending=False)
-        out["largest_borrower_share"] = _ratio(float(by_cp.iloc[:1].sum()), total) if len(by_cp) else None
-        out[f"top{top}_borrowers_share"] = _ratio(float(by_cp.iloc[:top].sum()), total) if len(by_cp) else None
-        out["borrower_hhi"] = hhi(by_cp.to_numpy())
+    if "counterparty_id" in groups:
+        codes, labels = groups["counterparty_id"]
+        by_cp = np.sort(_sums(codes, bal, len(labels)))[::-1]
+        out["largest_borrower_share"] = _ratio(float(by_cp[:1].sum()), total) if by_cp.size else None
+        out[f"top{top}_borrowers_share"] = _ratio(float(by_cp[:top].sum()), total) if by_cp.size else None
+        out["borrower_hhi"] = hhi(by_cp)
     for seg in SEGMENTS:
-        if seg in positions:
-            by = bal.groupby(positions[seg].fillna("unknown").astype(str).to_numpy()).sum()
-            out[f"{seg}_hhi"] = hhi(by.to_numpy())
+        if seg in groups:
+            codes, labels = groups[seg]
+            out[f"{seg}_hhi"] = hhi(_sums(codes, bal, len(labels)))
     return out
 
 
-def by_segment(positions: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+def by_segment(positions: pd.DataFrame, groups: Groups | None = None) -> dict[str, list[dict[str, Any]]]:
     """Balance, NPL amount, NPL ratio, allowance and coverage per value of each segment."""
+    groups = groups if groups is not None else segment_groups(positions)
     r = positions["class"].map(RANK).to_numpy()
     bal = positions["outstanding_principal"].fillna(0).to_numpy(dtype=np.float64)
-    frame = pd.DataFrame({
-        "bal": bal, "npl": np.where(r >= 2, bal, 0.0),
-        "prov": positions["provision"].fillna(0).to_numpy(dtype=np.float64) if "provision" in positions else 0.0,
-    })
-    total = bal.sum()
+    npl = np.where(r >= 2, bal, 0.0)
+    prov = positions["provision"].fillna(0).to_numpy(dtype=np.float64) if "provision" in positions else np.zeros(len(bal))
+    total = float(bal.sum())
     out: dict[str, list[dict[str, Any]]] = {}
     for seg in SEGMENTS:
-        if seg not in positions:
+        if seg not in groups:
             continue
-        g = frame.groupby(positions[seg].fillna("unknown").astype(str).to_numpy()).sum().sort_values("bal", ascending=False)
+        codes, labels = groups[seg]
+        b, n, p = (_sums(codes, w, len(labels)) for w in (bal, npl, prov))
+        order = np.argsort(-b, kind="stable")
         out[seg] = [
-            {"value": str(k), "balance": float(v.bal), "share": _ratio(float(v.bal), total),
-             "npl_amount": float(v.npl), "npl_ratio": _ratio(float(v.npl), float(v.bal)),
-             "provision_coverage_ratio": _ratio(float(v.prov), float(v.npl))}
-            for k, v in g.iterrows()
+            {"value": str(labels[i]), "balance": float(b[i]), "share": _ratio(float(b[i]), total),
+             "npl_amount": float(n[i]), "npl_ratio": _ratio(float(n[i]), float(b[i])),
+             "provision_coverage_ratio": _ratio(float(p[i]), float(n[i]))}
+            for i in order
         ]
     return out
 
@@ -137,6 +162,7 @@ def supervisory_metrics(opening: pd.DataFrame, closing: pd.DataFrame,
     provision, and the segment columns region, industry, branch_id, product when known).
     """
     close = book_ratios(closing, standards)
+    close_groups = segment_groups(closing)
     open_ = book_ratios(opening, standards)
     comps = migration_components(opening, closing)
     out: dict[str, Any] = {
@@ -150,10 +176,11 @@ def supervisory_metrics(opening: pd.DataFrame, closing: pd.DataFrame,
         "opening": open_,
         "change": {k: (None if close[k] is None or open_[k] is None else close[k] - open_[k])
                    for k in ("npl_ratio", "provision_coverage_ratio", "loan_provision_ratio")},
-        "concentration": {"closing": concentration(closing), "opening": concentration(opening)},
+        "concentration": {"closing": concentration(closing, groups=close_groups),
+                          "opening": concentration(opening)},
     }
     if "days_past_due" in opening and "days_past_due" in closing:
         out["roll_rates"] = roll_rates(opening, closing)
     if segments:
-        out["by_segment"] = by_segment(closing)
+        out["by_segment"] = by_segment(closing, close_groups)
     return out

@@ -38,9 +38,10 @@ def _check(matrix: np.ndarray) -> np.ndarray:
 
 def simulate_loan_states(n_loans: int, months: int, *, matrix: np.ndarray | None = None,
                          seed: int = 0, start: str = "2021-01-31",
-                         initial: np.ndarray | None = None) -> pd.DataFrame:
+                         initial: np.ndarray | None = None, text_ids: bool = True) -> pd.DataFrame:
     """A `loan_states` frame (loan_id, as_of_date, class, days_past_due, outstanding_principal,
-    provision): every loan starts at the first month-end and is observed until it leaves."""
+    provision): every loan starts at the first month-end and is observed until it leaves.
+    Loan ids are "L000123" strings, or the integers 0..n-1 with `text_ids=False`."""
     m = _check(DEFAULT_MONTHLY if matrix is None else matrix)
     rng = np.random.default_rng(seed)
     init = np.array([0.9, 0.06, 0.02, 0.01, 0.01]) if initial is None else np.asarray(initial, dtype=np.float64)
@@ -71,7 +72,7 @@ def simulate_loan_states(n_loans: int, months: int, *, matrix: np.ndarray | None
     bal = np.concatenate(balances)
     width = len(str(max(n_loans - 1, 1)))
     return pd.DataFrame({
-        "loan_id": pd.Series(loan).map(lambda i: f"L{i:0{width}d}") if n_loans <= 200_000 else loan,
+        "loan_id": pd.Series(loan).map(lambda i: f"L{i:0{width}d}") if text_ids else loan,
         "as_of_date": ends[np.concatenate(times)],
         "class": CLASSES[cls],
         "days_past_due": dpd,
