@@ -206,7 +206,6 @@ def classify(
     share = np.zeros(n)
     if rules.non_retail_npl_share is not None or rules.other_npl_floor is not None:
         non_retail = ~retail
-        npl_amt = np.where(interim >= NPL_RANK, balance, 0.0)
         code = debtors.code
         is_npl = (interim >= NPL_RANK) & non_retail
         npl_by = np.bincount(code, weights=np.where(is_npl, balance, 0.0), minlength=debtors.size)
