@@ -27,7 +27,7 @@ def test_collateral_shares_never_exceed_the_item(values, claims, links) -> None:
         "appraisal_value": [v for v, _ in values], "appraisal_date": pd.Timestamp("2025-01-01"),
         "prior_claims": [p for _, p in values], "status": "held"})
     revalued = revalue_collateral(collateral, None, pd.Timestamp("2025-06-30"), A)
-    pairs = {(f"L{l % len(claims)}", f"K{k % len(values)}") for l, k in links}
+    pairs = {(f"L{i % len(claims)}", f"K{k % len(values)}") for i, k in links}
     link_frame = pd.DataFrame(sorted(pairs), columns=["loan_id", "collateral_id"])
     claim_series = pd.Series({f"L{i}": c for i, c in enumerate(claims)})
     alloc = allocate_collateral(link_frame, revalued, claim_series)
