@@ -2,12 +2,13 @@
 loss and WAL distributions per tranche. Vectorised across paths, with an explicit seed.
 
 Shock model, per path p and loan i (lognormal, mean one in level):
-    amountᵢₚ = amountᵢ · exp(σₛ Zₚ − σₛ²/2) · Lᵢₚ          (systematic Z, idiosyncratic L)
+    amountᵢₚ = amountᵢ · exp(σₛ Zₚ − σₛ²/2) · Lᵢₚ          (systematic Z, idiosyncratic L;
+                                                         the path factor multiplies the sums)
     daysᵢₚ   = daysᵢ · exp(τₛ Wₚ − τₛ²/2) · Mᵢₚ            (systematic W, idiosyncratic M)
 with Zₚ, Wₚ standard normal and Lᵢₚ = exp(σᵢ εᵢₚ)/c, Mᵢₚ = exp(τᵢ ηᵢₚ)/c' where εᵢₚ, ηᵢₚ are
 standard normals quantised to 2¹⁶ levels (inverse-CDF at the level mid-points, rescaled to unit
-variance; c, c' make the factors' means exactly one), indexed by the top 16 bits of two float32
-uniforms per (path, loan). Times are in float32 (a day is resolved to well under a thousandth).
+variance; c, c' make the factors' means exactly one), indexed by two 16-bit fields of the
+generator's raw 64-bit words (one word serves two loans). Times are in float32 (a day is resolved to well under a thousandth).
 Costs move with the recovery level. Paths are processed in chunks, each with its own child of
 `SeedSequence(seed)`, so results do not depend on the number of threads; each thread keeps its
 own work buffers, so that the hot loop allocates (and page-faults) nothing per chunk.
@@ -125,15 +126,21 @@ class DealMonteCarlo:
     # -- one chunk -------------------------------------------------------------------------------
     def _buffers(self, paths: int) -> dict[str, np.ndarray]:
         buf = getattr(self._local, "buf", None)
-        if buf is None or buf["u"].shape[0] < paths:
+        if buf is None or buf["t"].shape[0] < paths:
             n = len(self._amount)
-            buf = {"u": np.empty((paths, n), np.float32), "t": np.empty((paths, n), np.float32),
+            buf = {"t": np.empty((paths, n), np.float32),
                    "i": np.empty((paths, n), np.intp), "j": np.empty((paths, n), np.intp),
                    "lvl": np.empty((paths, n), np.float64)}
             if self._needs_npv:  # the plan's NPV per loan, the same on every path: tiled once
                 buf["npv"] = np.tile(self.recoveries.bp_npv, (paths, 1))
             self._local.buf = buf
         return {k: v[:paths] for k, v in buf.items()}
+
+    def _scaled_lut(self, block: int) -> tuple[np.ndarray, np.ndarray]:
+        cache = self.__dict__.setdefault("_lut_cache", {})
+        if block not in cache:
+            cache[block] = (self._lut * block, np.arange(block, dtype=np.intp)[:, None])
+        return cache[block]
 
     def draw_inputs(self, paths: int, seed: np.random.SeedSequence, block: int = 1000) -> PeriodInputs:
         """Shocked per-period collections, costs and closed-position NPV for `paths` paths, laid
@@ -156,37 +163,35 @@ class DealMonteCarlo:
                     collections: np.ndarray, costs: np.ndarray, npv: np.ndarray | None) -> None:
         T, B = self.T, sys_level.shape[0]
         b = self._buffers(B)
-        u, t, ii, jj, level = b["u"], b["t"], b["i"], b["j"], b["lvl"]
-        rng.random(out=u, dtype=np.float32)
-        np.multiply(u, LEVELS, out=u)
-        np.copyto(ii, u, casting="unsafe")
-        np.take(self._level_tab, ii, out=level, mode="clip")
-        np.multiply(level, self._amount, out=level)
-        np.multiply(level, sys_level[:, None], out=level)
-        rng.random(out=u, dtype=np.float32)
-        np.multiply(u, LEVELS, out=u)
-        np.copyto(ii, u, casting="unsafe")
-        np.take(self._timing_tab, ii, out=t, mode="clip")
+        t, ii, jj, level = b["t"], b["i"], b["j"], b["lvl"]
+        n = len(self._amount)
+        words = rng.bit_generator.random_raw((B * n + 1) // 2)  # 64 random bits = four 16-bit indices
+        idx = words.view(np.uint16)[: 2 * B * n].reshape(B, n, 2)
+        np.take(self._level_tab, idx[:, :, 0], out=level, mode="clip")
+        np.multiply(level, self._amount, out=level)  # the systematic factor is applied to the sums
+        np.take(self._timing_tab, idx[:, :, 1], out=t, mode="clip")
         np.add(t, self._log_days, out=t)
         np.add(t, sys_timing[:, None], out=t)
         np.exp(t, out=t)
         np.ceil(t, out=t)
         np.minimum(t, self._lut.size - 1, out=t)
         np.copyto(ii, t, casting="unsafe")
-        np.take(self._lut, ii, out=jj, mode="clip")
-        np.multiply(jj, B, out=jj)  # bin = period * B + path: the sums come out (periods, paths)
-        np.add(jj, np.arange(B, dtype=np.intp)[:, None], out=jj)
+        lut, offsets = self._scaled_lut(B)
+        np.take(lut, ii, out=jj, mode="clip")  # bin = period * B + path: the sums come out (periods, paths)
+        np.add(jj, offsets, out=jj)
         flat = jj.reshape(-1)
         size = (T + 1) * B
+        scale_yuan = sys_level * 100.0
         sums = np.bincount(flat, weights=level.reshape(-1), minlength=size).reshape(T + 1, B)[:T]
-        np.rint(sums * 100.0, out=sums)
+        sums *= scale_yuan
+        np.rint(sums, out=sums)
         collections[...] = sums
         if self._cost_ratio is not None:
             costs[...] = np.rint(sums * self._cost_ratio)
         else:
             np.multiply(level, self._cost_ratio_i, out=level)
             costs[...] = np.rint(np.bincount(flat, weights=level.reshape(-1), minlength=size).reshape(T + 1, B)[:T]
-                                 * 100.0)
+                                 * scale_yuan)
         if npv is not None:
             w = b["npv"].reshape(-1)
             npv[...] = np.rint(np.bincount(flat, weights=w, minlength=size).reshape(T + 1, B)[:T] * 100.0)
