@@ -50,6 +50,9 @@ def demo(
         for i, (label, value) in enumerate(headline.items()):
             summary.add_row(title if i == 0 else "", label, str(value))
     console.print(summary)
+    if "ledger" in ctx.results:  # the audit ledger's step signs the log last: show the whole note
+        console.print("latest signed checkpoint / 最新签名检查点:")
+        typer.echo(ctx.results["ledger"]["note"], nl=False)
     if not no_serve:
         import uvicorn
 

@@ -211,6 +211,12 @@ def check_bundle_file(path: Path) -> dict[str, Any]:
     return check_bundle(bundle)
 
 
+def signer_key_hash(note: str) -> str:
+    """The key hash (hex) of the first signature of a signed note."""
+    payload = note.rstrip("\n").rsplit(" ", 1)[-1]
+    return base64.b64decode(payload)[:4].hex()
+
+
 # -- the demo -------------------------------------------------------------------------------------------
 def demo_step(ctx: DemoContext) -> dict[str, object]:
     """Last step of the demo: sign a checkpoint over every event the pipeline recorded."""
@@ -219,5 +225,5 @@ def demo_step(ctx: DemoContext) -> dict[str, object]:
     return {
         "entries / 账本条目": signed.tree_size,
         "root / 根哈希": signed.root.hex()[:16] + "…",
-        "checkpoint / 签名检查点": signed.note.splitlines()[-1][:40] + "…",
+        "checkpoint / 签名检查点": f"size {signed.tree_size}, Ed25519 ({signer_key_hash(signed.note)})",
     }
