@@ -182,8 +182,8 @@ class DealMonteCarlo:
         flat = jj.reshape(-1)
         size = (T + 1) * B
         scale_yuan = sys_level * 100.0
-        sums = np.bincount(flat, weights=level.reshape(-1), minlength=size).reshape(T + 1, B)[:T]
-        sums *= scale_yuan
+        sums: np.ndarray = np.bincount(flat, weights=level.reshape(-1), minlength=size).reshape(T + 1, B)[:T]
+        np.multiply(sums, scale_yuan, out=sums)
         np.rint(sums, out=sums)
         collections[...] = sums
         if self._cost_ratio is not None:
