@@ -7,6 +7,7 @@ ADAPTER_MODULES: list[str] = [
     "nplhub.storage.datahub",
     "nplhub.storage.ledger",
     "nplhub.storage.marketplace",
+    "nplhub.storage.risk",
     "nplhub.storage.valuation",
 ]
 

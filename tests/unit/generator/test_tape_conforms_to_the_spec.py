@@ -107,7 +107,10 @@ def test_dates_are_in_order_and_never_after_the_cutoff(demo_tape: Tape):
     sold = enf.dropna(subset=["sale_date"])
     assert (sold["judgment_date"] <= sold["sale_date"]).all() and (sold["sale_date"] <= CUTOFF).all()
     assert (t["collateral"]["appraisal_date"] <= CUTOFF).all()
-    assert (t["forbearance"]["event_date"] <= CUTOFF).all()
+    fb = t["forbearance"].merge(loans[["loan_id", "origination_date"]], on="loan_id")
+    assert (fb["event_date"] <= CUTOFF).all() and (fb["event_date"] > fb["origination_date"]).all()
+    later = fb.dropna(subset=["new_maturity_date"])
+    assert (later["new_maturity_date"] > later["event_date"]).all()
 
 
 def test_money_has_at_most_two_decimals_and_is_never_negative(demo_tape: Tape):

@@ -185,7 +185,7 @@ def simulate(rng: np.random.Generator, book: LoanBook, cutoff: np.datetime64) ->
         if t < T - 1:
             opens = alive & (rc >= 2) & np.isnat(start) & (u[4] < hazard[rc])
             day = (1 + 27 * u[4][opens] / hazard[rc[opens]]).astype(np.int64)
-            start[opens] = me + np.minimum(day, 28).astype("timedelta64[D]")
+            start[opens] = np.minimum(me + np.minimum(day, 28).astype("timedelta64[D]"), ends[t + 1])
             end[opens] = start[opens] + book.duration_days[opens].astype("timedelta64[D]")
         ob[t] = alive
         t_cls[t] = tc

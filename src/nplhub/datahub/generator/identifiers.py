@@ -39,8 +39,11 @@ def resident_ids(rng: np.random.Generator, region: npt.NDArray[np.str_], birth: 
     """18-character resident identity numbers with a valid MOD 11-2 check character."""
     n = len(region)
     region_digits = _digits(region.astype(np.int64), 6)
-    ymd = birth.astype("datetime64[D]").astype(str)
-    birth_int = np.char.replace(ymd, "-", "").astype(np.int64)
+    day = birth.astype("datetime64[D]")
+    month = day.astype("datetime64[M]")
+    year = day.astype("datetime64[Y]")
+    birth_int = ((year.astype(np.int64) + 1970) * 10000 + ((month - year).astype(np.int64) + 1) * 100
+                 + (day - month).astype(np.int64) + 1)
     birth_digits = _digits(birth_int, 8)
     seq = rng.integers(0, 500, n) * 2 + np.where(male, 1, 0)
     seq_digits = _digits(seq.astype(np.int64), 3)
@@ -122,8 +125,10 @@ def firm_names(rng: np.random.Generator, city: npt.NDArray[np.str_], industry: n
 def phones(rng: np.random.Generator, n: int) -> npt.NDArray[np.str_]:
     prefix = np.array(["138", "139", "135", "136", "137", "150", "151", "186", "187", "188", "177", "199"])
     head = prefix[rng.integers(0, len(prefix), n)]
-    tail = np.char.zfill(rng.integers(0, 100_000_000, n).astype(str), 8)
-    return np.char.add(head, tail)
+    tail = rng.integers(0, 100_000_000, n)
+    if n == 0:
+        return head.astype("U11")
+    return np.char.add(head, np.char.zfill(tail.astype(str), 8))
 
 
 def addresses(rng: np.random.Generator, city: npt.NDArray[np.str_]) -> npt.NDArray[np.str_]:
