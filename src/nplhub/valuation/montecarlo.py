@@ -54,105 +54,130 @@ def market_factors(seed: int, paths: int) -> Array:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,))).standard_normal(paths)
 
 
-def _lognormal(z: Array, sigma: float) -> Array:
-    return np.exp(sigma * z - 0.5 * sigma * sigma)
+F = np.float32  # path arithmetic in single precision: quantiles of estimates, not ledger amounts
+
+
+def _lognormal(z: npt.NDArray[np.float32], sigma: float) -> npt.NDArray[np.float32]:
+    return np.exp(F(sigma) * z - F(0.5 * sigma * sigma))
+
+
+def _df(months: npt.ArrayLike, rate: float) -> npt.NDArray[np.float32]:
+    """(1 + r) ** (−m / 12) in single precision, as an exponential."""
+    return np.exp(np.asarray(months, dtype=F) * F(-np.log1p(rate) / 12.0))
+
+
+def _col(loans: pd.DataFrame, name: str) -> npt.NDArray[np.float32]:
+    return loans[name].to_numpy("float64").astype(F)[:, None]
 
 
 def simulate_block(loans: pd.DataFrame, a: AssumptionSet, rng: np.random.Generator, z_market: Array,
-                   rate: float) -> dict[str, Array]:
-    """Path NPVs (n, paths) of every route for one block of loans (ineligibility is ignored here)."""
+                   rate: float, routes: tuple[str, ...] = ROUTES) -> dict[str, npt.NDArray[np.float32]]:
+    """Path NPVs (n, paths) of the requested routes for one block of loans (eligibility ignored).
+
+    The draws are always made in the same order, whichever routes are requested.
+    """
     n, paths = len(loans), z_market.size
     sig = float(a.value("montecarlo.price_volatility"))
     w = float(a.value("montecarlo.market_factor_weight"))
-    z_loan = rng.standard_normal((n, paths))
-    coll_mult = _lognormal(np.sqrt(w) * z_market[None, :] + np.sqrt(1.0 - w) * z_loan, sig)
-    dur = _lognormal(rng.standard_normal((n, paths)), float(a.value("montecarlo.duration_volatility")))
-    price_mult = _lognormal(rng.standard_normal((n, paths)), float(a.value("montecarlo.transfer_price_volatility")))
-    u_event = rng.random((n, paths))
-    u_kind = rng.random((n, paths))
+    zm = z_market.astype(F)[None, :]
+    z_loan = rng.standard_normal((n, paths), dtype=F)
+    coll_mult = _lognormal(F(np.sqrt(w)) * zm + F(np.sqrt(1.0 - w)) * z_loan, sig)
+    dur = _lognormal(rng.standard_normal((n, paths), dtype=F), float(a.value("montecarlo.duration_volatility")))
+    price_mult = _lognormal(rng.standard_normal((n, paths), dtype=F),
+                            float(a.value("montecarlo.transfer_price_volatility")))
+    u_event = rng.random((n, paths), dtype=F)
+    u_kind = rng.random((n, paths), dtype=F)
 
-    c = loans["claim"].to_numpy("float64")[:, None]
-    s = loans["collateral_net"].to_numpy("float64")[:, None] * coll_mult
-    s = np.minimum(s, c)
-    g = loans["guarantee_expected"].to_numpy("float64")[:, None]
-    u = _map(loans["counterparty_type"], dict(a.value("unsecured.recovery_rate")), 0.05)[:, None]
-    enforce = np.minimum(c, s + g + u * np.maximum(c - s - g, 0.0))
-    out: dict[str, Array] = {}
+    c = _col(loans, "claim")
+    s = np.minimum(_col(loans, "collateral_net") * coll_mult, c)
+    g = _col(loans, "guarantee_expected")
+    u = _map(loans["counterparty_type"], dict(a.value("unsecured.recovery_rate")), 0.05).astype(F)[:, None]
+    enforce = np.minimum(c, s + g + u * np.maximum(c - s - g, F(0)))
+    out: dict[str, npt.NDArray[np.float32]] = {}
 
-    # collection
-    p = _map(loans["counterparty_type"], dict(a.value("collection.settlement_probability")), 0.3)[:, None]
-    settle = u_event < p
-    t_s = float(a.value("collection.months_to_settlement")) * dur
-    t_r = float(a.value("collection.residual_months")) * dur
-    cash = np.where(settle, float(a.value("collection.settlement_share")) * enforce,
-                    float(a.value("collection.residual_recovery_rate")) * c)
-    when = np.where(settle, t_s, t_r)
-    out["collection"] = cash * (1.0 - float(a.value("collection.cost_rate"))) * discount_factors(when, rate)
+    if "collection" in routes:
+        p = _map(loans["counterparty_type"], dict(a.value("collection.settlement_probability")), 0.3).astype(F)[:, None]
+        settle = u_event < p
+        cash = np.where(settle, F(a.value("collection.settlement_share")) * enforce,
+                        F(a.value("collection.residual_recovery_rate")) * c)
+        when = np.where(settle, F(a.value("collection.months_to_settlement")),
+                        F(a.value("collection.residual_months"))) * dur
+        out["collection"] = cash * F(1.0 - float(a.value("collection.cost_rate"))) * _df(when, rate)
 
-    # restructuring: payments until the re-default month, then enforcement on the balance
-    claim_r = c * (1.0 - float(a.value("restructuring.principal_haircut")))
-    n_months = int(a.value("restructuring.term_months"))
-    instalment, balance = restructuring_schedule(n_months, float(a.value("restructuring.new_rate")))
-    hazard = redefault_hazard(loans, a)[:, None]
-    tau = -np.log1p(-u_kind) / np.where(hazard > 0, hazard, 1e-12)  # months to re-default
-    paid_months = np.clip(np.floor(tau), 0, n_months).astype(int)
-    df = discount_factors(np.arange(0, n_months + 1), rate)
-    cum_pv = np.concatenate([[0.0], np.cumsum(instalment * df[1:])])
-    pv = claim_r * cum_pv[paid_months]
-    defaulted = tau < n_months
-    bal = balance[np.clip(paid_months, 0, n_months - 1)]
-    rec_rate = np.where(c > 0, enforce / np.where(c > 0, c, 1.0), 0.0)
-    lag = np.where(loans["collateral_net"].to_numpy("float64") > 0,
-                   np.nan_to_num(loans["months_to_sale"].to_numpy("float64"), nan=12.0),
-                   float(a.value("collection.residual_months")))[:, None] * dur
-    pv = pv + np.where(defaulted, claim_r * bal * rec_rate * discount_factors(paid_months + 1 + lag, rate), 0.0)
-    out["restructuring"] = pv - claim_r * float(a.value("restructuring.cost_rate"))
+    if "restructuring" in routes:
+        # payments until the re-default month, then enforcement on the balance left
+        claim_r = c * F(1.0 - float(a.value("restructuring.principal_haircut")))
+        n_months = int(a.value("restructuring.term_months"))
+        instalment, balance = restructuring_schedule(n_months, float(a.value("restructuring.new_rate")))
+        hazard = redefault_hazard(loans, a).astype(F)[:, None]
+        tau = -np.log1p(-u_kind) / np.maximum(hazard, F(1e-12))  # months to re-default
+        paid_months = np.clip(np.floor(tau), 0, n_months).astype(np.int32)
+        df = discount_factors(np.arange(0, n_months + 1), rate)
+        cum_pv = np.concatenate([[0.0], np.cumsum(instalment * df[1:])]).astype(F)
+        bal = balance.astype(F)[np.minimum(paid_months, n_months - 1)]
+        rec_rate = np.where(c > 0, enforce / np.where(c > 0, c, F(1)), F(0))
+        lag = np.where(loans["collateral_net"].to_numpy("float64") > 0,
+                       np.nan_to_num(loans["months_to_sale"].to_numpy("float64"), nan=12.0),
+                       float(a.value("collection.residual_months"))).astype(F)[:, None] * dur
+        recovery = np.where(paid_months < n_months, bal * rec_rate * _df(paid_months + F(1) + lag, rate), F(0))
+        out["restructuring"] = claim_r * (cum_pv[paid_months] + recovery) \
+            - claim_r * F(a.value("restructuring.cost_rate"))
 
-    # transfers
-    coverage = np.where(c > 0, (s + g) / np.where(c > 0, c, 1.0), 0.0)
-    years = (loans["days_past_due"].to_numpy("float64") / 365.0)[:, None]
-    for route, kind in (("bulk_transfer", "bulk"), ("single_transfer", "single")):
-        price = c * transfer_price_ratio(coverage, np.broadcast_to(years, coverage.shape), a, kind) * price_mult
-        t = float(dict(a.value("transfer.months_to_close"))[kind])
-        out[route] = price * (1.0 - float(dict(a.value("transfer.cost_rate"))[kind])) * discount_factors(t, rate)
+    transfers = [(r, k) for r, k in (("bulk_transfer", "bulk"), ("single_transfer", "single")) if r in routes]
+    if transfers:
+        coverage = np.where(c > 0, (s + g) / np.where(c > 0, c, F(1)), F(0))
+        years = (loans["days_past_due"].to_numpy("float64") / 365.0)[:, None]
+        for route, kind in transfers:
+            ratio = transfer_price_ratio(coverage, np.broadcast_to(years, coverage.shape), a, kind).astype(F)
+            t = float(dict(a.value("transfer.months_to_close"))[kind])
+            keep = (1.0 - float(dict(a.value("transfer.cost_rate"))[kind])) * float(discount_factors(t, rate))
+            out[route] = c * ratio * price_mult * F(keep)
 
-    # judicial auction, round by round
-    r = auction_rounds(loans, a)
-    prem = [float(x) for x in a.value("judicial_auction.price_premium")]
-    start1 = r["start1"][:, None] * coll_mult
-    start2 = r["start2"][:, None] * coll_mult
-    p1, p2, p3 = (r["p"][:, i][:, None] for i in range(3))
-    c1, c2 = p1, p1 + (1 - p1) * p2
-    c3 = c2 + (1 - p1) * (1 - p2) * p3
-    in_kind = (u_event >= c3) & (u_kind < float(a.value("judicial_auction.in_kind_probability")))
-    price = np.select([u_event < c1, u_event < c2, u_event < c3],
-                      [start1 * (1 + prem[0]), start2 * (1 + prem[1]), start2 * (1 + prem[2])],
-                      default=np.where(in_kind, start2 * (1 - float(a.value("judicial_auction.in_kind_haircut"))), 0.0))
-    court = (r["t1"][:, None] - 1.0) * dur
-    ones = np.ones((n, 1))
-    offset = np.select([u_event < c1, u_event < c2, u_event < c3],
-                       [ones, (r["t2"] - r["t1"] + 1.0)[:, None] * ones, (r["t3"] - r["t1"] + 1.0)[:, None] * ones],
-                       default=(r["t4"] - r["t1"] + 1.0)[:, None] * ones)
-    t_sale = court + offset
-    proceeds = net_sale_proceeds(price, loans, a)
-    gx = np.minimum(g, np.maximum(c - proceeds, 0.0))
-    residual = u * np.maximum(c - proceeds - gx, 0.0)
-    not_filed = loans["legal_status"].astype("object").isin(["none", "demand_letter"]).to_numpy()[:, None]
-    litigation = np.where(not_filed, c * float(a.value("court.litigation_cost_rate")), 0.0)
-    t_end = court + (r["t3"] - r["t1"] + 1.0)[:, None]
-    out["judicial_auction"] = (proceeds * discount_factors(t_sale, rate) + gx * discount_factors(court + 1.0, rate)
-                               + residual * discount_factors(t_end, rate) - litigation)
+    if "judicial_auction" in routes:
+        r = auction_rounds(loans, a)
+        prem = [float(x) for x in a.value("judicial_auction.price_premium")]
+        start1 = r["start1"].astype(F)[:, None] * coll_mult
+        start2 = r["start2"].astype(F)[:, None] * coll_mult
+        p1, p2, p3 = (r["p"][:, i].astype(F)[:, None] for i in range(3))
+        c1 = p1
+        c2 = c1 + (1 - p1) * p2
+        c3 = c2 + (1 - p1) * (1 - p2) * p3
+        in_kind = (u_event >= c3) & (u_kind < F(a.value("judicial_auction.in_kind_probability")))
+        round1, round2, round3 = u_event < c1, u_event < c2, u_event < c3
+        kind_price = np.where(in_kind, start2 * F(1 - float(a.value("judicial_auction.in_kind_haircut"))), F(0))
+        price = np.where(round1, start1 * F(1 + prem[0]),
+                         np.where(round2, start2 * F(1 + prem[1]), np.where(round3, start2 * F(1 + prem[2]), kind_price)))
+        court = (r["t1"] - 1.0).astype(F)[:, None] * dur
+        step = [(r[k] - r["t1"] + 1.0).astype(F)[:, None] for k in ("t2", "t3", "t4")]
+        offset = np.where(round1, F(1), np.where(round2, step[0], np.where(round3, step[1], step[2])))
+        proceeds = net_sale_proceeds(price, loans, a).astype(F)
+        gx = np.minimum(g, np.maximum(c - proceeds, F(0)))
+        residual = u * np.maximum(c - proceeds - gx, F(0))
+        not_filed = loans["legal_status"].astype("object").isin(["none", "demand_letter"]).to_numpy()[:, None]
+        litigation = np.where(not_filed, c * F(a.value("court.litigation_cost_rate")), F(0))
+        out["judicial_auction"] = (proceeds * _df(court + offset, rate) + gx * _df(court + F(1), rate)
+                                   + residual * _df(court + step[1], rate) - litigation)
 
-    # debt to equity: the equity moves with the market factor
-    value = c * float(a.value("debt_to_equity.conversion_value_ratio")) * _lognormal(
-        np.broadcast_to(z_market[None, :], (n, paths)), sig)
-    t_exit = float(a.value("debt_to_equity.exit_months")) * dur
-    out["debt_to_equity"] = value * discount_factors(t_exit, rate) - c * float(a.value("debt_to_equity.cost_rate"))
+    if "debt_to_equity" in routes:
+        value = c * F(a.value("debt_to_equity.conversion_value_ratio")) * _lognormal(
+            np.broadcast_to(zm, (n, paths)), sig)
+        t_exit = F(a.value("debt_to_equity.exit_months")) * dur
+        out["debt_to_equity"] = value * _df(t_exit, rate) - c * F(a.value("debt_to_equity.cost_rate"))
 
-    # write-off: kept-alive collection, uncertain timing
-    cash_w = c * float(a.value("write_off.recovery_rate")) * (1.0 - float(a.value("write_off.cost_rate")))
-    out["write_off"] = cash_w * discount_factors(float(a.value("write_off.months_to_recovery")) * dur, rate)
+    if "write_off" in routes:
+        cash_w = c * F(float(a.value("write_off.recovery_rate")) * (1.0 - float(a.value("write_off.cost_rate"))))
+        out["write_off"] = cash_w * _df(F(a.value("write_off.months_to_recovery")) * dur, rate)
     return out
+
+
+def _quantiles(values: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+    """Linear-interpolation quantiles (numpy's default method) along axis 1, by one partition."""
+    paths = values.shape[1]
+    pos = np.array(QUANTILES) * (paths - 1)
+    lo, hi = np.floor(pos).astype(int), np.ceil(pos).astype(int)
+    part = np.partition(values, np.unique(np.concatenate([lo, hi])), axis=1)
+    frac = (pos - lo)[:, None]
+    return (part[:, lo].T.astype("float64") * (1 - frac) + part[:, hi].T.astype("float64") * frac)
 
 
 def simulate_quantiles(loans: pd.DataFrame, a: AssumptionSet, *, seed: int, paths: int | None = None,
@@ -166,19 +191,21 @@ def simulate_quantiles(loans: pd.DataFrame, a: AssumptionSet, *, seed: int, path
     paths = int(a.value("montecarlo.paths")) if paths is None else int(paths)
     rate = a.discount_rate if discount_rate is None else float(discount_rate)
     z_market = market_factors(seed, paths)
-    frames = []
-    for i, start in enumerate(range(0, len(loans), BLOCK)):
-        block = loans.iloc[start:start + BLOCK]
+    eligible_all = {route: ROUTE_FUNCTIONS[route](loans, a, package_count=package_count).eligible
+                    for route in ROUTES}
+    n = len(loans)
+    q = {route: np.full((3, n), np.nan) for route in ROUTES}
+    for i, start in enumerate(range(0, n, BLOCK)):
+        stop = min(start + BLOCK, n)
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, first_block + i)))
-        npvs = simulate_block(block, a, rng, z_market, rate)
-        qs = {route: np.quantile(npvs[route], QUANTILES, axis=1) for route in ROUTES}
-        for route in ROUTES:
-            eligible = ROUTE_FUNCTIONS[route](block, a, package_count=package_count).eligible
-            q = np.where(eligible[None, :], qs[route], np.nan)
-            frames.append(pd.DataFrame({"loan_id": block["loan_id"].astype("object").to_numpy(), "route": route,
-                                        "p10": q[0], "p50": q[1], "p90": q[2]}))
-    if not frames:
-        return pd.DataFrame(columns=["loan_id", "route", "p10", "p50", "p90"])
+        wanted = tuple(r for r in ROUTES if eligible_all[r][start:stop].any())
+        npvs = simulate_block(loans.iloc[start:stop], a, rng, z_market, rate, wanted)
+        for route in wanted:
+            rows = np.flatnonzero(eligible_all[route][start:stop])
+            q[route][:, start + rows] = _quantiles(npvs[route][rows])
+    ids = loans["loan_id"].astype("object").to_numpy()
+    frames = [pd.DataFrame({"loan_id": ids, "route": route, "p10": q[route][0], "p50": q[route][1],
+                            "p90": q[route][2]}) for route in ROUTES]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -192,5 +219,5 @@ def path_npvs(loans: pd.DataFrame, a: AssumptionSet, *, seed: int, paths: int,
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, i)))
         npvs = simulate_block(loans.iloc[start:start + BLOCK], a, rng, z_market, rate)
         for route in ROUTES:
-            parts[route].append(npvs[route])
+            parts[route].append(npvs[route].astype("float64"))
     return {route: np.vstack(v) if v else np.zeros((0, paths)) for route, v in parts.items()}
