@@ -128,7 +128,10 @@ def register_listing(uow: AbstractUnitOfWork, draft: ListingDraft, *, clock: Clo
     """List a package: unique project and asset codes, pool statistics, terms checked; returns its id."""
     now = clock()
     rules, deposit_rule = _rules_for(draft, judicial_rules)
-    deposit = draft.deposit if draft.deposit is not None else deposit_rule.amount(rules.starting_price)
+    if draft.judicial is not None:
+        deposit = draft.judicial.deposit   # set by the court within 第17条's bounds, checked in the terms
+    else:
+        deposit = draft.deposit if draft.deposit is not None else deposit_rule.amount(rules.starting_price)
     deposit_rule.check(deposit, rules.starting_price)
     with uow:
         repo = _repo(uow)
