@@ -52,7 +52,8 @@ def structure_two_tranche(rec: LoanRecoveries, terms: StructuringTerms | None = 
         raise DomainError("the pool has no expected recovery to securitise")
     closing = t.cutoff_date + timedelta(days=75)
     first = add_months(t.cutoff_date, t.frequency_months + 3)
-    horizon = float(rec.months.max()) + float(t.sizing_stress.delay_months) + 6
+    # legal final: room for late recoveries (timing shocks stretch the slowest ones)
+    horizon = 1.5 * float(rec.months.max()) + float(t.sizing_stress.delay_months) + 12
     periods = max(4, min(t.max_periods, math.ceil(horizon / t.frequency_months)))
     expected = Decimal(str(round(rec.expected_recovery, 2)))
     data = {

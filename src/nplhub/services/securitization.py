@@ -229,14 +229,17 @@ def demo_step(ctx: Any) -> dict[str, object]:
     result = run_deal(deal, options, _frame_of(rec))
     ctx.results["securitization"] = {"deal": deal, "result": result, "source": source}
     workdir = getattr(ctx, "workdir", None)
-    if workdir is not None:
+    if workdir is not None:  # the deal and its pool, so that `nplhub abs run` can replay it
         Path(workdir).mkdir(parents=True, exist_ok=True)
-        (Path(workdir) / "demo_deal.yaml").write_text(deal.to_yaml(), encoding="utf-8")
+        _frame_of(rec).to_csv(Path(workdir) / "demo_pool.csv", index=False)
+        saved = deal.model_copy(update={"pool": deal.pool.model_copy(update={"loans_file": "demo_pool.csv"})})
+        (Path(workdir) / "demo_deal.yaml").write_text(saved.to_yaml(), encoding="utf-8")
     senior, sub = result["tranches"]["senior"], result["tranches"]["sub"]
     mc = result["monte_carlo"]["tranches"]
     issuance = senior["balance"] + sub["balance"]
     return {
         "pool source / 资产池来源": source,
+        "loans in pool / 入池笔数": f"{len(rec):,}",
         "expected recovery / 预期回收 (yuan)": f"{rec.expected_recovery:,.0f}",
         "senior / 优先档 (yuan)": f"{senior['balance']:,.0f}",
         "senior / expected recovery": f"{senior['balance'] / rec.expected_recovery:.1%}",

@@ -62,7 +62,8 @@ def test_the_demo_structures_a_deal_from_the_valuation_results(tmp_path: Path) -
     assert out["source"] == "valuation results"
     deal = out["deal"]
     assert deal.tranche("senior").balance > 0 and deal.tranche("sub").balance > 0
-    assert (tmp_path / "demo_deal.yaml").exists()
+    replay = svc.run_deal(svc.load_deal(tmp_path / "demo_deal.yaml"), svc.RunOptions())
+    assert replay["tranches"] == out["result"]["tranches"]
     assert "senior / 优先档 (yuan)" in headline
     for p in out["result"]["periods"]:
         assert p["inflow_total"] == p["outflow_total"]
