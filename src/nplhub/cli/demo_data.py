@@ -37,20 +37,21 @@ def demo_data(
         tape = generate_tape(loans=loans, seed=seed, cutoff=cutoff_date, history=history)
     with console.status(f"writing {fmt} to {out} ...") if not as_json else _null():
         files = write_tape(tape, out, fmt=fmt)
-    result = {
+    counts = {name: len(frame) for name, frame in tape.tables.items()}
+    result: dict[str, object] = {
         "out": str(out),
         "format": fmt,
         "seed": seed,
         "cutoff_date": cutoff_date.isoformat(),
         "files": [str(p) for p in files],
-        "counts": {name: len(frame) for name, frame in tape.tables.items()},
+        "counts": counts,
         "npl_ratio": round(tape.truth.npl_ratio_reported, 6),
         "seconds": round(time.perf_counter() - started, 2),
     }
     if as_json:
         print_json(result)
         return
-    for name, count in result["counts"].items():
+    for name, count in counts.items():
         console.print(f"  {name:<16} {count:>10,}")
     console.print(f"NPL ratio / 不良率 {tape.truth.npl_ratio_reported:.2%}; wrote {len(files)} file(s) to {out} "
                   f"in {result['seconds']} s")

@@ -13,7 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from nplhub.datahub.generator.calibration import COUNTERPARTY_MIX, EXTRA_LOANS_LAMBDA, INDUSTRIES
-from nplhub.datahub.generator.frames import make_frame, sequence_ids
+from nplhub.datahub.generator.frames import make_frame, sequence_ids, where_or_none
 from nplhub.datahub.generator.identifiers import (
     addresses,
     credit_codes,
@@ -108,7 +108,7 @@ def counterparties_frame(rng: np.random.Generator, seg: npt.NDArray[np.int8], ba
         "name": name,
         "id_number": id_number,
         "counterparty_type": np.array(SEGMENTS)[seg],
-        "industry": np.where(firm | (rng.random(n) < 0.25), industry, None),
+        "industry": where_or_none(firm | (rng.random(n) < 0.25), industry),
         "region": region,
         "annual_revenue": revenue,
         "total_assets": assets,

@@ -55,7 +55,7 @@ def build_tape(loans: int, seed: int, cutoff: date, history: bool = True) -> Tap
     final_cls = np.where(hist.on_book[:, T - 1], hist.reported_class[:, T - 1], 0).astype(np.int8)
     final_cls = np.where(book.pre_window & ~hist.on_book[:, T - 1], 4, final_cls).astype(np.int8)
     np.maximum.at(worst, cp_of_loan, final_cls)
-    exposure = np.bincount(cp_of_loan, weights=book.principal, minlength=n_cp)
+    exposure = np.bincount(cp_of_loan, weights=book.principal, minlength=n_cp).astype(np.float64)
     counterparties = counterparties_frame(rng["parties"], cp_seg, bad, worst, exposure, cut)
     cp_ids = counterparties["counterparty_id"].to_numpy()
     city_names = dict((c[0], c[1]) for c in CITIES)

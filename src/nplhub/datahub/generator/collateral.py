@@ -9,7 +9,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from nplhub.datahub.generator.calibration import AREA_SQM, LTV, PRODUCTS
-from nplhub.datahub.generator.frames import lookup, make_frame, sequence_ids
+from nplhub.datahub.generator.frames import lookup, make_frame, sequence_ids, where_or_none
 from nplhub.datahub.generator.identifiers import addresses, firm_names, person_names, short_place
 from nplhub.datahub.generator.loans import SEGMENTS, LoanBook
 from nplhub.datahub.generator.prices import PriceIndex
@@ -92,7 +92,7 @@ def build_collateral(rng: np.random.Generator, book: LoanBook, cp_region: npt.ND
     other_prop = is_property & ~res
     occ[other_prop] = np.where(u[other_prop] < 0.45, "owner", np.where(u[other_prop] < 0.8, "tenant", "vacant"))
     city_names = dict((c[0], c[1]) for c in CITIES)
-    addr = np.where(is_property, addresses(rng, lookup(city_names, region).astype(str)), None)
+    addr = where_or_none(is_property, addresses(rng, lookup(city_names, region).astype(str)))
     frame = make_frame({
         "collateral_id": sequence_ids("CL", n),
         "collateral_type": all_type,

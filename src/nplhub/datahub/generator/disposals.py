@@ -24,7 +24,7 @@ from nplhub.datahub.generator.calibration import (
     ROUTES,
 )
 from nplhub.datahub.generator.collateral import CollateralSet
-from nplhub.datahub.generator.frames import make_frame
+from nplhub.datahub.generator.frames import make_frame, where_or_none
 from nplhub.datahub.generator.history import History
 from nplhub.datahub.generator.loans import LoanBook, remaining_share
 
@@ -152,6 +152,6 @@ def disposals_frame(out: DisposalOutcome, loan_ids: npt.NDArray[np.str_], cutoff
         "exposure_at_start": out.exposure,
         "gross_recovery": recovery,
         "costs": costs,
-        "buyer_type": np.where(out.resolved | (out.route == "securitization"), out.buyer_type, None),
+        "buyer_type": where_or_none(out.resolved | (out.route == "securitization"), out.buyer_type),
     })
     return frame.sort_values(["start_date", "loan_id"], kind="stable").reset_index(drop=True)

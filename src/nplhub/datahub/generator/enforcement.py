@@ -9,7 +9,7 @@ import pandas as pd
 
 from nplhub.datahub.generator.calibration import AUCTION_START_1, AUCTION_START_2
 from nplhub.datahub.generator.disposals import DisposalOutcome
-from nplhub.datahub.generator.frames import make_frame, sequence_ids
+from nplhub.datahub.generator.frames import make_frame, sequence_ids, where_or_none
 from nplhub.datahub.generator.identifiers import short_place
 
 STAGES = ("filed", "judgment", "enforcement", "appraisal", "auction_1", "auction_2", "sell_off", "in_kind")
@@ -68,7 +68,7 @@ def enforcement_frame(rng: np.random.Generator, out: DisposalOutcome, loan_ids: 
     frame = make_frame({
         "case_id": sequence_ids("EC", n),
         "loan_id": loan_ids[out.loans[picked]],
-        "collateral_id": np.where(is_jud & (coll >= 0), collateral_ids[np.maximum(coll, 0)], None),
+        "collateral_id": where_or_none(is_jud & (coll >= 0), collateral_ids[np.maximum(coll, 0)]),
         "stage": stage,
         "court": court,
         "filed_date": filed,

@@ -51,3 +51,10 @@ def sequence_ids(prefix: str, n: int, width: int = 6) -> np.ndarray:
         return np.array([], dtype=f"U{len(prefix) + width}")
     digits = np.char.zfill(np.arange(1, n + 1).astype(str), max(width, len(str(n))))
     return np.char.add(prefix, digits)
+
+
+def where_or_none(condition: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """values where condition holds, None elsewhere (an object array for optional text)."""
+    out = np.full(len(condition), None, dtype=object)
+    out[condition] = np.asarray(values)[condition]
+    return out

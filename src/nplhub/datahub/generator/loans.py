@@ -125,7 +125,7 @@ def method_codes(method: npt.NDArray[np.str_]) -> npt.NDArray[np.int8]:
 def remaining_share(method: npt.NDArray[np.str_] | npt.NDArray[np.int8], rate: npt.NDArray[np.float64],
                     term: npt.NDArray[np.int64], paid: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """Share of the original principal still outstanding after `paid` scheduled instalments."""
-    code = method_codes(method) if method.dtype.kind == "U" else method
+    code = method_codes(method) if method.dtype.kind == "U" else method  # type: ignore[arg-type]
     k = np.minimum(paid, term).astype(float)
     n = term.astype(float)
     r = rate / 12.0
