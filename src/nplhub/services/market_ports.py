@@ -168,5 +168,9 @@ class MarketRepository(abc.ABC):
         """(owner, re-transfer barred) of a loan sold on the platform, or None."""
 
     @abc.abstractmethod
+    def retransfer_barred(self, loan_ids: Sequence[str]) -> set[str]:
+        """The loans among `loan_ids` whose owner may not re-transfer them."""
+
+    @abc.abstractmethod
     def clearing_ratios(self) -> list[tuple[str, float]]:
         """(dominant asset class, clearing price / claim) of every sold listing."""

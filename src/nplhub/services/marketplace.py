@@ -138,7 +138,7 @@ def register_listing(uow: AbstractUnitOfWork, draft: ListingDraft, *, clock: Clo
         registry = ListingRegistry(repo.issued_project_codes(), repo.live_loan_ids())
         loan_ids = [a.loan_id for a in draft.assets]
         registry.reserve_loans(loan_ids)
-        barred = [i for i in loan_ids if (o := repo.owner_of(i)) is not None and o[1]]
+        barred = sorted(repo.retransfer_barred(loan_ids))
         if barred and draft.channel is not Channel.JUDICIAL_AUCTION:
             raise Conflict(f"loans bought in a retail-batch transfer may not be re-transferred: {', '.join(barred[:5])}")
         code = registry.next_project_code(draft.seller_code, now.date())

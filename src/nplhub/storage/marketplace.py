@@ -317,6 +317,15 @@ class SqlMarketRepository(MarketRepository):
         r = self.conn.execute(select(o.c.owner_id, o.c.retransfer_barred).where(o.c.loan_id == loan_id)).first()
         return None if r is None else (r.owner_id, bool(r.retransfer_barred))
 
+    def retransfer_barred(self, loan_ids: Sequence[str]) -> set[str]:
+        o = market_loan_ownership
+        ids = list(dict.fromkeys(loan_ids))
+        found: set[str] = set()
+        for start in range(0, len(ids), 900):
+            found.update(self.conn.execute(select(o.c.loan_id).where(
+                o.c.loan_id.in_(ids[start:start + 900]), o.c.retransfer_barred.is_(True))).scalars())
+        return found
+
     def clearing_ratios(self) -> list[tuple[str, float]]:
         rows = self.conn.execute(select(market_listings.c.statistics, market_listings.c.price)
                                  .where(market_listings.c.status == "sold"))

@@ -141,3 +141,33 @@ def test_a_local_amc_cannot_register_for_assets_of_another_province_in_a_bulk_tr
     with pytest.raises(DomainError, match="may not buy assets of 110000"):
         svc.register_bidder(uow(), lid, "SH-AMC", clock=clock)
     svc.register_bidder(uow(), lid, "BJ-AMC", clock=clock)
+
+
+def test_every_accepted_bid_and_every_retail_batch_resale_attempt_is_accounted_for(uow, clock, kit):
+    from sqlalchemy import text
+
+    from nplhub.marketplace.investors import Channel, InvestorType
+    from nplhub.marketplace.listing import AssetClass, PoolAsset
+
+    retail = [PoolAsset(f"R{i}", AssetClass.PERSONAL_UNSECURED, Decimal(20000), Decimal(1000), 800, "440305", None,
+                        f"P{i}") for i in range(10)]
+    lid = svc.register_listing(uow(), kit.draft(channel=Channel.RETAIL_BATCH, assets=retail,
+                                                starting_price=Decimal(50000), increment=Decimal(500)), clock=clock)
+    kit.onboard(uow, clock, ["AIC"], InvestorType.AIC)
+    svc.register_bidder(uow(), lid, "AIC", clock=clock)
+    clock.advance(hours=2)
+    for amount in (50000, 50500, 52000):
+        svc.place_bid(uow(), lid, "AIC", Decimal(amount), clock=clock)
+    clock.advance(days=1)
+    svc.close_auction(uow(), lid, clock=clock)
+    settle.sign_contract(uow(), lid, clock=clock)
+    settle.record_payment(uow(), lid, Decimal(52000 - 2500), clock=clock)  # less the 5% deposit
+    settle.deliver(uow(), lid, clock=clock)
+    with uow() as u:
+        assert u.get(MarketRepository).owner_of("R3") == ("AIC", True)
+        engine_conn = u.conn
+        entries = engine_conn.execute(text("SELECT count(*) FROM ledger_entries WHERE event_type = 'market.bid_placed'"))
+        queued = engine_conn.execute(text("SELECT count(*) FROM ledger_queue WHERE event_type = 'market.bid_placed'"))
+        assert entries.scalar_one() + queued.scalar_one() == 3  # one ledger event per accepted bid
+    with pytest.raises(Conflict, match="may not be re-transferred"):
+        svc.register_listing(uow(), kit.draft(assets=retail), clock=clock)
