@@ -135,3 +135,20 @@ def test_no_junior_principal_is_paid_while_a_senior_tranche_is_owed(case) -> Non
                 assert lines[f"tranche:{senior}:balance"][k, 0] == 0
             if lines[f"tranche:{senior}:balance"][k, 0] > 0:
                 assert lines.get(f"tranche:{names[-1]}:residual_paid", np.zeros((deal.periods, 1)))[k, 0] == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(deals(), st.lists(st.integers(0, 3_000_000_00), min_size=3, max_size=3), st.integers(0, 2**31))
+def test_running_many_paths_at_once_gives_each_path_its_own_waterfall(case, scales, seed) -> None:
+    deal, inputs = case
+    rng = np.random.default_rng(seed)
+    paths = 4
+    coll = np.stack([inputs.collections, *[rng.integers(0, s + 1, deal.periods) for s in scales]])
+    costs = np.stack([inputs.costs] * paths)
+    closed = np.stack([inputs.closed_collections] * paths)
+    npv = np.stack([inputs.closed_bp_npv] * paths)
+    together, _ = simulate(deal, PeriodInputs(coll, costs, closed, npv))
+    for p in range(paths):
+        alone, _ = simulate(deal, PeriodInputs(coll[p], costs[p], closed[p], npv[p]))
+        for name, values in alone.items():
+            np.testing.assert_array_equal(together[name][:, p], values[:, 0], err_msg=name)
