@@ -121,6 +121,8 @@ class SqlLedgerRepository(LedgerRepository):
         self.conn.exec_driver_sql(statement, rows[0] if len(rows) == 1 else rows)
 
     def sequence(self, *, wait: bool = True) -> int:
+        if self.conn.exec_driver_sql("SELECT 1 FROM ledger_queue LIMIT 1").first() is None:
+            return 0  # nothing queued: readers need not take the head (nor SQLite's write lock)
         frontier = self._lock_head(wait=wait)
         if frontier is None:
             return 0
