@@ -216,14 +216,20 @@ class DealMonteCarlo:
         return out
 
     # -- the whole run ---------------------------------------------------------------------------
-    def run(self, scenarios: int, seed: int) -> MonteCarloResult:
+    def run(self, scenarios: int, seed: int, client: Any | None = None) -> MonteCarloResult:
+        """`scenarios` paths from `seed`; with a Dask `client`, the chunks run on its workers
+        (same chunks, same seeds: the same result as in-process)."""
         if scenarios < 1:
             raise DomainError(f"the number of scenarios must be at least 1, got {scenarios}")
         sizes = [self.chunk] * (scenarios // self.chunk)
         if scenarios % self.chunk:
             sizes.append(scenarios % self.chunk)
         seeds = np.random.SeedSequence(seed).spawn(len(sizes))
-        if self.workers > 1:
+        if client is not None:
+            spec = client.scatter((self.deal, self.recoveries, self.plan, self.shocks, self.chunk), broadcast=True)
+            futures = [client.submit(_remote_chunk, spec, n, s, pure=False) for n, s in zip(sizes, seeds)]
+            parts = client.gather(futures)
+        elif self.workers > 1:
             with ThreadPoolExecutor(self.workers) as pool:
                 parts = list(pool.map(self.run_chunk, sizes, seeds))
         else:
@@ -233,3 +239,9 @@ class DealMonteCarlo:
             loss, short, wal = (np.concatenate([p[name][j] for p in parts]) for j in range(3))
             result.tranches[name] = TrancheDistribution(name, loss, short, wal)
         return result
+
+
+def _remote_chunk(spec: tuple[Deal, LoanRecoveries, LoanRecoveries, ShockModel, int], paths: int,
+                  seed: np.random.SeedSequence) -> dict[str, tuple[np.ndarray, ...]]:
+    deal, recoveries, plan, shocks, chunk = spec
+    return DealMonteCarlo(deal, recoveries, plan, shocks, chunk=chunk).run_chunk(paths, seed)

@@ -69,3 +69,27 @@ def test_bad_settings_are_rejected(cn) -> None:
         ShockModel(level_systematic=-0.1)
     with pytest.raises(DomainError, match="at least 1"):
         DealMonteCarlo(deal, rec).run(0, seed=1)
+
+
+def test_on_a_dask_cluster_the_monte_carlo_gives_the_in_process_result(cn) -> None:
+    distributed = pytest.importorskip("distributed")
+    deal, rec = cn
+    local = DealMonteCarlo(deal, rec, chunk=250).run(600, seed=9)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+        remote = DealMonteCarlo(deal, rec, chunk=250).run(600, seed=9, client=client)
+    for name in ("senior", "sub"):
+        np.testing.assert_array_equal(local.tranches[name].loss_ratio, remote.tranches[name].loss_ratio)
+        np.testing.assert_array_equal(local.tranches[name].wal, remote.tranches[name].wal)
+
+
+def test_what_a_remote_worker_receives_survives_pickling(cn) -> None:
+    import pickle
+
+    from nplhub.securitization.montecarlo import _remote_chunk
+
+    deal, rec = cn
+    spec = pickle.loads(pickle.dumps((deal, rec, rec, ShockModel(), 100)))
+    seed = np.random.SeedSequence(4).spawn(1)[0]
+    remote = _remote_chunk(spec, 100, pickle.loads(pickle.dumps(seed)))
+    here = DealMonteCarlo(deal, rec, chunk=100).run_chunk(100, seed)
+    np.testing.assert_array_equal(remote["sub"][0], here["sub"][0])
