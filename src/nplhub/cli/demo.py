@@ -17,6 +17,7 @@ DEMO_STEPS: list[tuple[str, str]] = [
     ("Data hub: demo tape import / 数据导入", "nplhub.services.datahub:demo_step"),
     ("Risk analytics / 风险分析", "nplhub.services.risk:demo_step"),
     ("Valuation / 估值", "nplhub.services.valuation:demo_step"),
+    ("Disposal strategy / 处置策略", "nplhub.services.strategy:demo_step"),
     ("Marketplace: listings and auctions / 挂牌与竞价", "nplhub.services.marketplace:demo_step"),
     ("Securitization: NPL ABS / 不良资产证券化", "nplhub.services.securitization:demo_step"),
     # keep last: signs the checkpoint over every event the steps above recorded

@@ -10,6 +10,7 @@ from nplhub.cli import ledger as ledger_cli
 from nplhub.cli import market as market_cli
 from nplhub.cli import portfolio as portfolio_cli
 from nplhub.cli import risk as risk_cli
+from nplhub.cli import strategy as strategy_cli
 from nplhub.cli import tape as tape_cli
 from nplhub.cli import valuation as valuation_cli
 from nplhub.cli.demo_data import demo_data
@@ -30,6 +31,8 @@ app.add_typer(risk_cli.app, name="risk")
 app.add_typer(valuation_cli.app, name="value")
 app.add_typer(valuation_cli.model_app, name="model")
 app.add_typer(abs_cli.app, name="abs")
+app.add_typer(strategy_cli.app, name="strategy")
+app.add_typer(strategy_cli.case_app, name="case")
 app.command("demo")(demo.demo)
 app.command("demo-data")(demo_data)
 

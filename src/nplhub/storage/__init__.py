@@ -8,6 +8,7 @@ ADAPTER_MODULES: list[str] = [
     "nplhub.storage.ledger",
     "nplhub.storage.marketplace",
     "nplhub.storage.risk",
+    "nplhub.storage.strategy",
     "nplhub.storage.valuation",
 ]
 

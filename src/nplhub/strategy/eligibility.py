@@ -132,7 +132,7 @@ class Rulebook:
                 ok &= passed
             frames.append(pd.DataFrame({
                 "loan_id": loans["loan_id"].to_numpy(), "route": route, "eligible": ok,
-                "reason": np.where(ok, None, reasons),
+                "reason": pd.Series(reasons).where(~ok, None).to_numpy(),
             }))
         return pd.concat(frames, ignore_index=True)
 

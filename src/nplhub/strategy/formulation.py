@@ -137,15 +137,14 @@ def formulate(option_set: OptionSet, c: PlanConstraints, keep: np.ndarray) -> Pr
         for k in fixed:
             if grp[k]:
                 fixed_in_group[grp[k]] = fixed_in_group.get(grp[k], 0) + 1
+                min_of_group.setdefault(grp[k], option_set.min_accounts.get(str(chan[k]), 1))
         bulk_free = np.flatnonzero(grp[free] != "")
         codes, uniques = pd.factorize(pd.Series(grp[free][bulk_free]))
         groups = [str(u) for u in uniques]
         group_of_free[bulk_free] = codes
         for g_i, g in enumerate(groups):
             first = free[bulk_free[codes == g_i][0]]
-            min_of_group[g] = option_set.min_accounts.get(str(chan[first]), 1)
-        for g, f in fixed_in_group.items():
-            min_of_group.setdefault(g, option_set.min_accounts.get(g.split("|")[0], 1))
+            min_of_group.setdefault(g, option_set.min_accounts.get(str(chan[first]), 1))
     n_y = len(groups)
     n_var = n_x + n_y
 

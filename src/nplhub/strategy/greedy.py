@@ -129,12 +129,12 @@ def greedy_plan(option_set: OptionSet, c: PlanConstraints) -> np.ndarray:
             need = option_set.min_accounts.get(str(channel[chosen[members[0]]]), 1)
             if len(members) >= need:
                 continue
-            for i in members:
-                cur = chosen[i]
+            for member in members:
+                j = int(member)
+                cur = int(chosen[j])
                 take(cur, -1.0)
-                rows = [k for k in range(starts[i], starts[i + 1]) if group[k] == ""]
-                rows.sort(key=lambda k: -npv[k])
-                pick = next((k for k in rows if fits(k)), rows[0] if rows else cur)
-                chosen[i] = pick
+                others = sorted((k for k in range(starts[j], starts[j + 1]) if group[k] == ""), key=lambda k: -npv[k])
+                pick = next((k for k in others if fits(k)), others[0] if others else cur)
+                chosen[j] = pick
                 take(pick)
     return chosen

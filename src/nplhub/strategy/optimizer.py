@@ -210,10 +210,10 @@ def _relax_and_fix(p: Problem, time_limit: float, gap: float,
     if len(cols) == 0:
         chosen = np.sort(np.concatenate([p.fixed, p.free[fixed_x[: p.n_x] > 0.5]]))
         return chosen, "optimal", bound
-    chosen, status, _ = _milp(p, cols, remaining, gap, stats, fixed_x=fixed_x)
-    if chosen is None:
+    found, status, _ = _milp(p, cols, remaining, gap, stats, fixed_x=fixed_x)
+    if found is None:
         return None
-    return chosen, ("relax_and_fix" if status == "optimal" else status), bound
+    return found, ("relax_and_fix" if status == "optimal" else status), bound
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ from nplhub.storage.tables import (
     ledger,  # noqa: F401
     marketplace,  # noqa: F401
     risk,  # noqa: F401
+    strategy,  # noqa: F401
     valuation,  # noqa: F401
 )
 from nplhub.storage.tables.base import metadata
