@@ -127,8 +127,15 @@ def entry_from_record(index: int, recorded_at: str, record: bytes) -> bytes:
     """The entry's canonical bytes from the record's canonical bytes, by splicing: the keys "event" <
     "index" < "recorded_at" are already in RFC 8785 order, an RFC 8785 value stays canonical inside
     another, and the index and timestamp are canonicalised here."""
-    return b"".join((b'{"event":', record, b',"index":', canonical_bytes(index), b',"recorded_at":',
-                     canonical_bytes(recorded_at), b"}"))
+    if type(index) is int and 0 <= index <= _MAX_SAFE_INTEGER:
+        index_bytes = str(index).encode()
+    else:
+        index_bytes = canonical_bytes(index)
+    if recorded_at.isascii() and recorded_at.isprintable() and '"' not in recorded_at and "\\" not in recorded_at:
+        stamp_bytes = b'"' + recorded_at.encode() + b'"'
+    else:
+        stamp_bytes = canonical_bytes(recorded_at)
+    return b"".join((b'{"event":', record, b',"index":', index_bytes, b',"recorded_at":', stamp_bytes, b"}"))
 
 
 def entry_bytes(index: int, recorded_at: str, record: Mapping[str, Any]) -> bytes:
