@@ -40,4 +40,6 @@ def months_to_first_auction(legal_status: pd.Series, a: AssumptionSet) -> Array:
     """Months from the cut-off to the first online auction, by the loan's legal status."""
     table = {str(k): float(v) for k, v in dict(a.value("court.months_to_first_auction")).items()}
     default = table.get("none", 18.0)
-    return legal_status.astype("object").map(lambda s: table.get(str(s), default)).to_numpy(dtype="float64")
+    codes, uniques = pd.factorize(legal_status.astype("object"), use_na_sentinel=False)
+    values = np.array([table.get(str(s), default) for s in uniques], dtype="float64")
+    return values[codes] if len(uniques) else np.zeros(len(legal_status))

@@ -33,6 +33,16 @@ def vector_irr(amounts: Array, months: Array, *, tol: float = 1e-10, max_iter: i
     active = np.flatnonzero(has_neg & has_pos)
     if active.size == 0:
         return result
+    # conventional flows (outlays no later than every inflow): f is decreasing and convex in x,
+    # so Newton converges monotonically from its second step on without a bracket
+    first_in = np.where(amounts > 0, years, np.inf).min(axis=1)
+    last_out = np.where(amounts < 0, years, -np.inf).max(axis=1)
+    conventional = has_neg & has_pos & (last_out <= first_in)
+    if conventional.any():
+        result[conventional] = _newton(amounts[conventional], years[conventional], tol, max_iter)
+    active = np.flatnonzero(has_neg & has_pos & ~(conventional & np.isfinite(result)))
+    if active.size == 0:
+        return result
     cf, t = amounts[active], years[active]
     lo = np.full(active.size, _LO)
     hi = np.full(active.size, _HI)
@@ -81,6 +91,30 @@ def vector_irr(amounts: Array, months: Array, *, tol: float = 1e-10, max_iter: i
         live = live[np.abs(x_new - xl) >= tol]
     result[active] = np.expm1(x)
     return result
+
+
+def _newton(cf: Array, t: Array, tol: float, max_iter: int) -> Array:
+    pos = np.where(cf > 0, cf, 0.0)
+    neg = np.where(cf < 0, -cf, 0.0)
+    t_in = (pos * t).sum(axis=1) / pos.sum(axis=1)
+    t_out = (neg * t).sum(axis=1) / neg.sum(axis=1)
+    span = np.where(t_in - t_out > 1e-9, t_in - t_out, 1.0)
+    x = np.clip(np.log(pos.sum(axis=1) / neg.sum(axis=1)) / span, _LO, _HI)
+    live = np.arange(cf.shape[0])
+    for _ in range(max_iter):
+        if live.size == 0:
+            break
+        xl = x[live]
+        disc = np.exp(-xl[:, None] * t[live])
+        terms = cf[live] * disc
+        fx = terms.sum(axis=1)
+        dfx = -(terms * t[live]).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x_new = np.clip(xl - fx / dfx, _LO, _HI)
+        x[live] = x_new
+        live = live[~(np.abs(x_new - xl) < tol)]
+    x[live] = np.nan  # not converged: left to the bracketed solver
+    return np.expm1(x)
 
 
 def pyxirr_irr(amounts: npt.ArrayLike, months: npt.ArrayLike) -> float:

@@ -45,7 +45,10 @@ class RouteResult:
 
 
 def _map(series: pd.Series, table: dict[str, float], default: float) -> Array:
-    return series.astype("object").map(lambda k: table.get(str(k), default)).to_numpy(dtype="float64")
+    """Numeric table lookup by code (segment, class, type), vectorised."""
+    codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=False)
+    values = np.array([float(table.get(str(k), default)) for k in uniques], dtype="float64")
+    return values[codes] if len(uniques) else np.zeros(len(series))
 
 
 def enforcement_value(loans: pd.DataFrame, a: AssumptionSet) -> Array:
@@ -137,16 +140,12 @@ def restructuring(loans: pd.DataFrame, a: AssumptionSet, **_: object) -> RouteRe
     months = np.arange(1, n_months + 1, dtype="float64")
     survival = np.exp(-np.outer(hazard, months))  # alive after month m
     survival_before = np.exp(-np.outer(hazard, months - 1.0))
-    paid = survival * instalment  # per yuan of restructured claim
-    default_balance = (survival_before - survival) * balance
     quarters = (n_months + 2) // 3
     q_index = ((months - 1) // 3).astype(int)
-    pay_q = np.zeros((n, quarters))
-    def_q = np.zeros((n, quarters))
-    for q in range(quarters):
-        sel = q_index == q
-        pay_q[:, q] = paid[:, sel].sum(axis=1)
-        def_q[:, q] = default_balance[:, sel].sum(axis=1)
+    to_quarter = np.zeros((n_months, quarters))
+    to_quarter[np.arange(n_months), q_index] = 1.0
+    pay_q = survival @ (instalment[:, None] * to_quarter)  # per yuan of restructured claim
+    def_q = (survival_before - survival) @ (balance[:, None] * to_quarter)
     q_month = np.array([months[q_index == q].mean() for q in range(quarters)])
     recovery_rate = np.where(c > 0, enforcement_value(loans, a) / np.where(c > 0, c, 1.0), 0.0)
     lag = np.where(loans["collateral_net"].to_numpy("float64") > 0,
@@ -205,8 +204,9 @@ def auction_rounds(loans: pd.DataFrame, a: AssumptionSet) -> dict[str, Array]:
     start2 = start1 * (1.0 - float(a.value("judicial_auction.second_cut")))
     probs = dict(a.value("judicial_auction.sale_probability"))
     default = probs.get("other", [0.25, 0.25, 0.25])
-    ctype = loans["collateral_type"].astype("object").to_numpy()
-    table = np.array([probs.get(str(t), default) for t in ctype], dtype="float64").reshape(len(ctype), 3)
+    codes, uniques = pd.factorize(loans["collateral_type"].astype("object"), use_na_sentinel=False)
+    per_type = np.array([probs.get(str(t), default) for t in uniques], dtype="float64").reshape(len(uniques), 3)
+    table = per_type[codes] if len(uniques) else np.zeros((0, 3))
     t1 = months_to_first_auction(loans["legal_status"], a) + 1.0
     t2 = t1 + float(a.value("judicial_auction.months_between_rounds"))
     t3 = t2 + float(a.value("judicial_auction.sell_off_months"))
