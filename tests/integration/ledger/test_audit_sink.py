@@ -133,3 +133,14 @@ def test_on_postgresql_a_writer_that_finds_the_head_busy_queues_its_event_and_it
         assert head.size == 3 and service.ledger_root(SqlAlchemyUnitOfWork(engine))["tree_size"] == 3
     finally:
         engine.dispose()
+
+
+def test_an_event_json_cannot_hold_fails_the_commit_and_leaves_nothing_behind(engine):
+    from nplhub.ledger.canonical import CanonicalisationError
+
+    with pytest.raises(CanonicalisationError, match="cannot canonicalise"), SqlAlchemyUnitOfWork(engine) as uow:
+        uow.record(bid(1))
+        uow.record(GenericEvent(kind="valuation.run_completed", subject="RUN-1", data={"irr": float("nan")}))
+        uow.commit()
+    stored, head = entries(engine)
+    assert stored == [] and head.size == 0
