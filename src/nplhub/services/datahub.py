@@ -85,10 +85,8 @@ def import_tape(uow: AbstractUnitOfWork, path: str | Path, meta: dict[str, str |
                             version=version, reporting_date=m.reporting_date, source=tape.source,
                             imported_at=datetime.now(UTC), counts=counts)
         repo.add_snapshot(snapshot, tape.sha256)
-        for name in TABLE_ORDER:
-            if name in tape.tables:
-                say(f"writing {name}")
-                repo.add_rows(snapshot_id, name, tape.tables[name])
+        say("writing " + ", ".join(name for name in TABLE_ORDER if name in tape.tables))
+        repo.add_tables(snapshot_id, {name: tape.tables[name] for name in TABLE_ORDER if name in tape.tables})
         repo.add_issues(snapshot_id, warnings)
         uow.record(TapeImported(snapshot_id=snapshot_id, portfolio_id=m.portfolio_id, cutoff_date=m.cutoff_date,
                                 version=version, counts=counts, content_sha256=tape.sha256,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nplhub.datahub.issues import TapeIssue
@@ -26,6 +26,10 @@ class SnapshotRepository(abc.ABC):
 
     @abc.abstractmethod
     def add_snapshot(self, snapshot: Snapshot, content_sha256: str) -> None: ...
+
+    @abc.abstractmethod
+    def add_tables(self, snapshot_id: str, tables: Mapping[str, Any]) -> dict[str, int]:
+        """Bulk-insert the validated tape tables (pyarrow Tables of typed columns); rows written per table."""
 
     @abc.abstractmethod
     def add_rows(self, snapshot_id: str, table: str, data: Any) -> int:

@@ -8,7 +8,7 @@ the import is one transaction: a failure anywhere leaves the database as it was.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,10 +23,12 @@ from nplhub.datahub.schema import TABLES
 from nplhub.domain.portfolio import Portfolio, Snapshot
 from nplhub.services.datahub_ports import SnapshotRepository
 from nplhub.services.ports import SnapshotReader
+from nplhub.storage import datahub_bulk
 from nplhub.storage.tables import datahub as t
 from nplhub.storage.unit_of_work import register_repository
 
 BATCH_ROWS = 50_000
+STAGING_MIN_ROWS = 20_000  # SQLite tables of at least this many rows go through datahub_bulk's staging file
 _ROW_ID_TABLES = ("forbearance", "disposals")
 
 
@@ -98,6 +100,16 @@ class SqlSnapshotRepository(SnapshotRepository):
             source=snapshot.source, content_sha256=content_sha256,
             imported_at=snapshot.imported_at or datetime.now(UTC), counts=dict(snapshot.counts)))
 
+    def add_tables(self, snapshot_id: str, tables: Mapping[str, Any]) -> dict[str, int]:
+        staged = {name: data for name, data in tables.items()
+                  if self._sqlite and data.num_rows >= STAGING_MIN_ROWS} if datahub_bulk.available() else {}
+        if staged:
+            datahub_bulk.copy_tables(self.conn, snapshot_id, staged, _ROW_ID_TABLES)
+        for name, data in tables.items():
+            if name not in staged:
+                self.add_rows(snapshot_id, name, data)
+        return {name: int(data.num_rows) for name, data in tables.items()}
+
     def add_rows(self, snapshot_id: str, table: str, data: Any) -> int:
         if data.num_rows == 0:
             return 0
@@ -106,7 +118,6 @@ class SqlSnapshotRepository(SnapshotRepository):
         columns = ["snapshot_id"] + (["row_id"] if with_row_id else []) + names
         column_sql = ", ".join(_quote(c) for c in columns)
         driver = self.conn.connection.driver_connection
-        offset = 0
         if self._sqlite:
             # a large page cache keeps the primary-key B-trees in memory during the bulk insert
             driver.execute("PRAGMA cache_size=-262144")  # type: ignore[union-attr]
@@ -124,8 +135,7 @@ class SqlSnapshotRepository(SnapshotRepository):
                     for rows in self._batches(snapshot_id, data, with_row_id):
                         for row in rows:
                             copy.write_row(row)
-        offset = data.num_rows
-        return offset
+        return int(data.num_rows)
 
     def _batches(self, snapshot_id: str, data: pa.Table, with_row_id: bool) -> Iterator[Iterator[tuple[Any, ...]]]:
         start = 1

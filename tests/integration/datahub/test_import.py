@@ -83,7 +83,7 @@ def test_a_failure_while_writing_rolls_back_the_whole_import(hub: Platform, tmp_
             raise RuntimeError("disk full")
         return original(self, snapshot_id, table, data)
 
-    monkeypatch.setattr(SqlSnapshotRepository, "add_rows", failing)
+    monkeypatch.setattr(SqlSnapshotRepository, "add_rows", failing)  # the executemany / COPY path
     with pytest.raises(RuntimeError):
         import_tape(hub.uow(), write_tables(sample_tables(), SAMPLE_META, tmp_path / "tape", "csv"))
     assert _row_counts(hub) == before
@@ -134,3 +134,52 @@ def test_the_portfolio_summary_adds_up_balances_by_class_region_industry_and_pro
     by_region = {row["key"]: row["loans"] for row in summary["by_region"]}
     assert by_region == {"11": 1, "32": 2, "33": 1}
     assert sum(row["share"] for row in summary["by_product"]) == pytest.approx(1.0)
+
+
+@pytest.fixture
+def staging(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send every SQLite table through the ADBC staging file, however small."""
+    from nplhub.storage import datahub as storage_datahub
+
+    monkeypatch.setattr(storage_datahub, "STAGING_MIN_ROWS", 1)
+
+
+@pytest.fixture
+def sqlite_hub(sqlite_url: str, tmp_path: Path) -> Platform:
+    platform = bootstrap(Settings(database_url=sqlite_url, data_dir=tmp_path / "var"))
+    yield platform
+    platform.close()
+
+
+def test_the_staged_bulk_load_round_trips_and_detaches_its_staging_file(
+        sqlite_hub: Platform, tmp_path: Path, staging: None) -> None:
+    path = write_tables(sample_tables(), SAMPLE_META, tmp_path / "tape", "csv")
+    expected = validate_tape(read_tape(path))
+    result = import_tape(sqlite_hub.uow(), path)
+    with sqlite_hub.uow() as uow:
+        frames = uow.get(SnapshotReader).frames(result.snapshot_id, list(t.TAPE_TABLES))  # type: ignore[type-abstract]
+    for name, frame in frames.items():
+        want = expected.tables[name].to_pandas()
+        assert len(frame) == len(want), name
+    assert frames["forbearance"]["measure"].tolist() == ["extension", "capitalisation"]
+    assert frames["loans"].set_index("loan_id").loc["L002", "interest_rate"] == pytest.approx(0.049)
+    with sqlite_hub.engine.connect() as conn:
+        attached = conn.exec_driver_sql("PRAGMA database_list").all()
+    assert [row[1] for row in attached] == ["main"]
+
+
+def test_a_failure_after_the_staged_copy_rolls_back_everything(sqlite_hub: Platform, tmp_path: Path, staging: None,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from nplhub.storage import datahub_bulk
+
+    before = _row_counts(sqlite_hub)
+    original = datahub_bulk.copy_tables
+
+    def copy_then_fail(*args: object, **kwargs: object) -> None:
+        original(*args, **kwargs)  # type: ignore[arg-type]
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(datahub_bulk, "copy_tables", copy_then_fail)
+    with pytest.raises(RuntimeError):
+        import_tape(sqlite_hub.uow(), write_tables(sample_tables(), SAMPLE_META, tmp_path / "tape", "csv"))
+    assert _row_counts(sqlite_hub) == before

@@ -107,9 +107,13 @@ KINDS = {"annual_revenue": "money", "original_principal": "money", "outstanding_
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(tables=tapes(), fmt=st.sampled_from(["csv", "xlsx", "parquet"]))
+@given(tables=tapes(), fmt=st.sampled_from(["csv", "xlsx", "parquet"]), staged=st.booleans())
 def test_any_valid_tape_round_trips_through_the_database(hub: Platform, tables: dict[str, pd.DataFrame],
-                                                         fmt: str) -> None:
+                                                         fmt: str, staged: bool,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from nplhub.storage import datahub as storage_datahub
+
+    monkeypatch.setattr(storage_datahub, "STAGING_MIN_ROWS", 1 if staged else 10**9)
     with tempfile.TemporaryDirectory() as folder:
         path = write_tables(tables, _meta("PROP"), Path(folder), fmt)  # type: ignore[arg-type]
         result = import_tape(hub.uow(), path)
