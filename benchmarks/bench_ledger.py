@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_ledger.py            # 1,000,000 entries
     .venv/bin/python benchmarks/bench_ledger.py --quick    # 20,000 entries
+    .venv/bin/python benchmarks/bench_ledger.py --quick --writers 50 \
+        --pg-admin postgresql+psycopg://postgres@127.0.0.1:5432/postgres   # + 50 concurrent writers
 
 Both logs get the same leaves: RFC 8785 ledger entries built once up front (the time to build them is
 reported on its own line). nplhub appends them through its repository (entries, interior nodes and
@@ -78,6 +80,60 @@ def bench_events(workdir: Path, n: int, batch: int) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
+def bench_writers(url: str, writers: int, per_writer: int) -> float:
+    """Units of work committing one event each from `writers` threads: ledger transactions per second."""
+    import threading
+
+    from nplhub.domain.events import GenericEvent
+    from nplhub.storage.unit_of_work import SqlAlchemyUnitOfWork
+
+    upgrade(url)
+    engine = make_engine(url, pool_size=writers, max_overflow=10)
+
+    def work(w: int) -> None:
+        for i in range(per_writer):
+            with SqlAlchemyUnitOfWork(engine, immediate=True) as uow:
+                uow.record(GenericEvent(kind=EVENT_TYPE, subject=f"LOT-{w}", data={"amount": f"{i}.00"}))
+                uow.commit()
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(writers)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    with engine.begin() as conn:
+        repo = SqlLedgerRepository(conn)
+        repo.sequence()
+        assert repo.head().size == writers * per_writer, "an event was lost"
+    engine.dispose()
+    return writers * per_writer / elapsed
+
+
+def bench_concurrency(workdir: Path, writers: int, per_writer: int, pg_admin: str | None) -> None:
+    rate = bench_writers(f"sqlite:///{workdir / 'writers.sqlite'}", writers, per_writer)
+    print(f"nplhub   {writers} concurrent writers, one event per transaction, SQLite: {rate:,.0f} transactions/s")
+    if not pg_admin:
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"nplhub_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        rate = bench_writers(pg_admin.rsplit("/", 1)[0] + f"/{name}", writers, per_writer)
+        print(f"nplhub   {writers} concurrent writers, one event per transaction, PostgreSQL: "
+              f"{rate:,.0f} transactions/s")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def bench_pymerkle(workdir: Path, leaves: list[bytes], probes: list[int]) -> dict[str, float] | None:
     try:
         from pymerkle import SqliteTree
@@ -106,6 +162,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--probes", type=int, default=1000)
     parser.add_argument("--events", type=int, default=None, help="entries for the whole-event path")
+    parser.add_argument("--writers", type=int, default=0, help="also run N concurrent single-event writers")
+    parser.add_argument("--per-writer", type=int, default=40)
+    parser.add_argument("--pg-admin", default=None, help="PostgreSQL admin URL for the writers run "
+                        "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres)")
     args = parser.parse_args()
     n = args.entries or (20_000 if args.quick else 1_000_000)
     events = args.events or min(n, 200_000)
@@ -113,6 +173,8 @@ def main() -> None:
     probes = [rng.randrange(n) for _ in range(args.probes)]
     workdir = Path(tempfile.mkdtemp(prefix="bench_ledger_"))
     try:
+        if args.writers:
+            bench_concurrency(workdir, args.writers, args.per_writer, args.pg_admin)
         t0, cpu = time.perf_counter(), time.process_time()
         leaves = make_leaves(n)
         build_s, build_cpu = time.perf_counter() - t0, time.process_time() - cpu
