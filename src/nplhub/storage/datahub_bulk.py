@@ -11,6 +11,7 @@ that read from it).
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import uuid
@@ -38,10 +39,9 @@ def _detach_on_checkin(dbapi_connection: Any, record: Any) -> None:
     if not staged:
         return
     for alias, folder in staged:
-        try:
+        # the connection may already be closed; the staging file goes anyway
+        with contextlib.suppress(Exception):
             dbapi_connection.execute(f"DETACH DATABASE {alias}")
-        except Exception:  # noqa: BLE001 - the connection may already be closed; the file goes anyway
-            pass
         shutil.rmtree(folder, ignore_errors=True)
 
 
