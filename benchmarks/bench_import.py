@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 TABLES = ("counterparties", "loans", "collateral", "loan_collateral")
+SEED = 7
 
 
 def make_tape(loans: int, seed: int, out: Path) -> dict[str, int]:
@@ -38,6 +39,19 @@ def make_tape(loans: int, seed: int, out: Path) -> dict[str, int]:
     subset = dataclasses.replace(tape, tables={name: tape.tables[name] for name in TABLES})
     write_tape(subset, out, "csv")
     return {name: len(frame) for name, frame in subset.tables.items()}
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM: per address space, so a spawned child does not
+    inherit its parent's high-water mark as ru_maxrss does across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_generator(loans: str, out: str) -> dict[str, Any]:
+    return make_tape(int(loans), SEED, Path(out))
 
 
 def run_nplhub(tape: str, db: str) -> dict[str, Any]:
@@ -51,7 +65,7 @@ def run_nplhub(tape: str, db: str) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     hub.close()
     return {"seconds": seconds, "cpu": time.process_time() - cpu, "rows": sum(result.counts.values()),
-            "stages": result.seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "stages": result.seconds, "peak_mb": peak_mb()}
 
 
 def run_baseline(tape: str, db: str) -> dict[str, Any]:
@@ -70,7 +84,7 @@ def run_baseline(tape: str, db: str) -> dict[str, Any]:
     conn.close()
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "cpu": time.process_time() - cpu, "rows": rows,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_mb": peak_mb()}
 
 
 def _child(target: str, tape: str, db: str, queue: Any) -> None:
@@ -91,19 +105,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--quick", action="store_true", help="20,000 loans")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the tape here (reused if present)")
     args = parser.parse_args()
     loans = 20_000 if args.quick else args.loans
     work = args.workdir or Path(tempfile.mkdtemp(prefix="nplhub-bench-import-"))
     tape = work / "tape"
     started = time.perf_counter()
-    counts = make_tape(loans, args.seed, tape)
-    print(f"generated {counts} in {time.perf_counter() - started:.1f} s "
-          f"({sum(f.stat().st_size for f in tape.iterdir()) / 1e6:.0f} MB of CSV)")
+    if not (tape / "loans.csv").exists():
+        counts = in_child("run_generator", str(loans), str(tape))
+        print(f"generated {counts} in {time.perf_counter() - started:.1f} s", flush=True)
+    for old in work.glob("*.sqlite*"):
+        old.unlink()
+    print(f"tape: {sum(f.stat().st_size for f in tape.iterdir()) / 1e6:.0f} MB of CSV in {tape}", flush=True)
     ours = in_child("run_nplhub", str(tape), str(work / "nplhub.sqlite"))
     base = in_child("run_baseline", str(tape), str(work / "baseline.sqlite"))
-    print(f"{'':24}{'seconds':>10}{'cpu s':>10}{'loans/s':>12}{'peak MB':>10}")
+    print(f"{'':24}{'seconds':>10}{'cpu s':>10}{'loans/s':>12}{'peak MB':>10}", flush=True)
     for label, r in (("nplhub (validated)", ours), ("pandas baseline", base)):
         print(f"{label:24}{r['seconds']:>10.1f}{r['cpu']:>10.1f}{loans / r['seconds']:>12,.0f}{r['peak_mb']:>10.0f}")
     print("nplhub stages:", {k: round(v, 1) for k, v in ours["stages"].items()})
