@@ -3,7 +3,7 @@
 --json output contract:
   root        {"tree_size", "root", "latest_checkpoint": null | {"tree_size", "root", "origin", "key_hash",
                "signed_at", "note"}}
-  checkpoint  {"tree_size", "root", "note", "new"}
+  checkpoint  {"tree_size", "root", "note", "new"}  (one object per round with --every)
   verify      {"ok", "entries", "root", "checkpoints_checked", "first_bad_entry", "problem_count",
                "problems": [{"entry", "message"}]}
   proof       {"out", "leaf_index", "tree_size"}  (the bundle itself is written to --out)
@@ -13,6 +13,7 @@ Exit status: 0 ok; 1 the ledger or bundle does not verify, or the entry/key is r
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import typer
@@ -48,20 +49,34 @@ def root(as_json: bool = JSON) -> None:
 
 
 @app.command("checkpoint")
-def checkpoint(as_json: bool = JSON) -> None:
+def checkpoint(
+    as_json: bool = JSON,
+    every: float = typer.Option(0.0, "--every", help="Keep signing every SECONDS (a schedule); 0 = once."),
+    times: int = typer.Option(0, "--times", help="With --every: stop after N rounds (0 = until interrupted)."),
+) -> None:
     """Sign a checkpoint of the current tree (C2SP signed note, Ed25519) / 签发检查点."""
+    if every < 0 or times < 0:
+        raise typer.BadParameter("--every and --times must not be negative")
     p = platform()
+    rounds = 0
     try:
         signer = service.signer_from_settings(p.settings)
-        signed = service.sign_checkpoint(p.uow(), signer)
+        while True:
+            signed = service.sign_checkpoint(p.uow(), signer)
+            rounds += 1
+            if as_json:
+                print_json(signed.as_dict())
+            elif every == 0 or signed.new:
+                typer.echo(signed.note, nl=False)
+            if every == 0 or (times and rounds >= times):
+                break
+            time.sleep(every)
     except service.LedgerError as exc:
         raise _refuse(str(exc)) from None
+    except KeyboardInterrupt:
+        pass
     finally:
         p.close()
-    if as_json:
-        print_json(signed.as_dict())
-        return
-    typer.echo(signed.note, nl=False)
 
 
 @app.command("verify")

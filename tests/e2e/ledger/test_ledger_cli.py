@@ -92,3 +92,15 @@ def test_verify_passes_then_names_the_row_altered_behind_its_back(platform):
     report = json.loads(bad.output)
     assert report["ok"] is False and report["first_bad_entry"] == 9
     assert run("verify").output.count("first bad entry") == 1
+
+
+def test_checkpoint_on_a_schedule_signs_only_when_the_log_has_grown(platform):
+    result = run("checkpoint", "--every", "0.01", "--times", "3", "--json")
+    assert result.exit_code == 0, result.output
+    rounds = [json.loads(chunk) for chunk in result.output.replace("}\n{", "}\n\x00{").split("\x00")]
+    assert [r["new"] for r in rounds] == [True, False, False]
+    assert {r["tree_size"] for r in rounds} == {12}
+
+
+def test_a_negative_schedule_is_a_usage_error(platform):
+    assert run("checkpoint", "--every", "-1").exit_code == 2
