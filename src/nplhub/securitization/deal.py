@@ -157,14 +157,16 @@ class Trigger(_Model):
 class CleanUpCall(_Model):
     """The originator's clean-up call (清仓回购): exercised on the first date on which the notes
     outstanding are at most `threshold` of the original notes; the originator pays what is needed
-    to settle every claim of the waterfall in force, and the deal ends."""
+    to settle every claim of the waterfall in force, but at least `price_share` of the business
+    plan's remaining collections (the surplus flows down the waterfall), and the deal ends."""
 
     threshold: Decimal = Field(default=Decimal("0.1"), ge=0, le=1)
+    price_share: Decimal = Field(default=Decimal(0), ge=0, le=2)
 
-    @field_validator("threshold")
+    @field_validator("threshold", "price_share")
     @classmethod
     def _threshold(cls, v: Decimal) -> Decimal:
-        return _check_rate(v, "clean-up call threshold")
+        return _check_rate(v, "clean-up call threshold or price share")
 
 
 class TimingPoint(_Model):

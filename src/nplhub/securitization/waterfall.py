@@ -330,7 +330,9 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
             big = np.full(P, 10**17, np.int64)
             left = _distribute(deal, dry, big, normal, k, None, floor, dry=True)
             claims = big - left
-            proceeds = np.where(called, np.maximum(claims - avail, 0), 0)
+            price_ppm = to_ppm(deal.clean_up_call.price_share) if deal.clean_up_call else 0
+            floor_price = scale(np.array([int(bp[k + 1:].sum())], np.int64), price_ppm, PPM, floor)[0]
+            proceeds = np.where(called, np.maximum(np.maximum(claims - avail, 0), floor_price), 0)
             avail = avail + proceeds
         for name, v in (("collections", c), ("costs_advanced", kc), ("reserve_release", release),
                         ("brought_forward", brought), ("call_proceeds", proceeds),

@@ -180,7 +180,8 @@ def oracle_waterfall(deal, collections, costs=None, closed=None, closed_npv=None
 
         proceeds = Fraction(0)
         if call:
-            proceeds = max(Fraction(0), claims_of(steps) - cash)
+            price = to_fen(F(deal.clean_up_call.price_share) * sum(plan[i + 1:], Fraction(0)), mode)
+            proceeds = max(Fraction(0), claims_of(steps) - cash, price)
             cash += proceeds
         for name, v in (("collections", c), ("costs_advanced", k), ("reserve_release", release),
                         ("brought_forward", brought), ("call_proceeds", proceeds), ("inflow_total", cash),

@@ -76,7 +76,7 @@ def deals(draw):
         data["reserve"] = {"initial_balance": str(draw(small)), "target_multiple": str(draw(share) * 2),
                            "covered_fees": [f["name"] for f in fees][:1], "covered_tranches": names[:1]}
     if draw(st.booleans()):
-        data["clean_up_call"] = {"threshold": str(draw(quarter))}
+        data["clean_up_call"] = {"threshold": str(draw(quarter)), "price_share": str(draw(share))}
     if draw(st.booleans()):
         data["triggers"] = [{"name": "ccr", "kind": "cumulative_collection_ratio",
                              "threshold": str(draw(share)), "curable": draw(st.booleans())},

@@ -114,3 +114,15 @@ def test_exact_scaling_rounds_half_to_even_or_floors_even_on_ties() -> None:
     assert scale(a, 1, 2, floor=True).tolist() == [0, 1, 2, 3, 500000000000, 0]
     big = np.array([10**14 + 7], dtype=np.int64)
     assert scale(big, 3, 7, floor=True).tolist() == [(10**14 + 7) * 3 // 7]
+
+
+def test_a_clean_up_call_settles_every_claim_and_pays_at_least_its_share_of_the_remaining_plan() -> None:
+    d = deal(clean_up_call={"threshold": "0.6", "price_share": "0.9"}, business_plan=["900", "800", "600"],
+             waterfall=[*deal().to_dict()["waterfall"], {"type": "pay_residual", "tranche": "B"}])
+    r = run_waterfall(d, PeriodInputs(collections=cents(900, 800, 600)))
+    # date 1: notes 1,500 > 900, no call; A repaid 900 - 15 - 90 - 100 = 695; date 2: notes 805 <= 900
+    called = [int(v) for v in r.line("called")]
+    assert called == [0, 1] and len(r.dates) == 2  # the deal ends on the call date
+    assert r.line("call_proceeds")[1] == 54000  # 90% of the 600 still planned, above the 323.55 needed
+    assert r.tranche("A").balance_end == 0 and r.tranche("B").balance_end == 0
+    assert r.line("tranche:B:residual_paid")[1] > 0  # the surplus over the claims reaches the residual
