@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -151,8 +151,8 @@ class Case:
         first_miss = payment.missed and not any(p.missed for p in self.payments
                                                 if p.due_date >= self.observation_start)
         updated = replace(self, payments=self.payments + (payment,))
-        if payment.missed:  # Art 20: a missed payment restarts the observation period
-            updated = replace(updated, observation_start=payment.due_date)
+        if payment.missed:  # Art 20: a missed payment restarts the observation period (from the next day)
+            updated = replace(updated, observation_start=payment.due_date + timedelta(days=1))
         return updated, first_miss
 
     def observation_complete(self, today: date) -> bool:

@@ -75,9 +75,14 @@ def _homogeneous_groups(chunk: pd.DataFrame, need: int) -> list[tuple[dict[str, 
                    for k, g in leftovers.groupby(keys, sort=True)] if keys else [({}, leftovers)]
         small = []
         for key, g in grouped:
-            if len(g) >= need or depth == 0:
+            if len(g) >= need or (depth == 0 and not result):
                 full = {k: key.get(k, "mixed") for k in HIERARCHY}
                 result.append((full, g))
+            elif depth == 0:  # too few left even pooled: they join the smallest package, which turns mixed
+                i = min(range(len(result)), key=lambda j: len(result[j][1]))
+                keys_i, members = result[i]
+                merged = pd.concat([members, g])
+                result[i] = ({k: (v if merged[k].nunique() == 1 else "mixed") for k, v in keys_i.items()}, merged)
             else:
                 small.append(g)
         leftovers = pd.concat(small) if small else leftovers.iloc[0:0]
