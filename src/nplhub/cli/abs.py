@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from nplhub.cli.common import EXIT_REJECTED, console, err_console, print_json
+from nplhub.cli.common import EXIT_REJECTED, console, err_console, platform, print_json
 from nplhub.domain.errors import DomainError
 
 app = typer.Typer(help="NPL securitization / 不良资产证券化: waterfall, pricing, sizing, Monte Carlo",
@@ -35,6 +35,20 @@ def clean(value: Any) -> Any:
 def _fail(exc: Exception) -> typer.Exit:
     err_console.print(f"[red]rejected:[/red] {exc}")
     return typer.Exit(EXIT_REJECTED)
+
+
+def _load(deal_path: Path) -> tuple[Any, Any]:
+    """The deal and, when its pool is a portfolio selection, the loans read from the platform."""
+    from nplhub.services import securitization as svc
+
+    deal = svc.load_deal(deal_path)
+    if deal.pool.portfolio is None:
+        return deal, None
+    p = platform()
+    try:
+        return deal, svc.portfolio_pool(p.uow(), deal)
+    finally:
+        p.close()
 
 
 def _pct(v: Any) -> str:
@@ -69,9 +83,9 @@ def run_cmd(deal_path: Path = DEAL,
     from nplhub.services import securitization as svc
 
     try:
-        deal = svc.load_deal(deal_path)
+        deal, loans = _load(deal_path)
         result = svc.run_deal(deal, svc.RunOptions(scenarios=scenarios, seed=seed, haircut=haircut,
-                                                   delay_months=delay, workers=workers))
+                                                   delay_months=delay, workers=workers), loans)
     except DomainError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -102,7 +116,8 @@ def price_cmd(deal_path: Path = DEAL, haircut: float = HAIRCUT, delay: float = D
     from nplhub.services import securitization as svc
 
     try:
-        result = svc.price_deal(svc.load_deal(deal_path), svc.RunOptions(haircut=haircut, delay_months=delay))
+        deal, loans = _load(deal_path)
+        result = svc.price_deal(deal, svc.RunOptions(haircut=haircut, delay_months=delay), loans)
     except DomainError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -119,7 +134,8 @@ def size_cmd(deal_path: Path = DEAL, haircut: float = HAIRCUT, delay: float = DE
     from nplhub.services import securitization as svc
 
     try:
-        result = svc.size_deal(svc.load_deal(deal_path), svc.RunOptions(haircut=haircut, delay_months=delay), tranche)
+        deal, loans = _load(deal_path)
+        result = svc.size_deal(deal, svc.RunOptions(haircut=haircut, delay_months=delay), tranche, loans)
     except DomainError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -139,7 +155,8 @@ def export_cmd(deal_path: Path = DEAL,
     from nplhub.services import securitization as svc
 
     try:
-        paths = svc.export_deal(svc.load_deal(deal_path), svc.RunOptions(haircut=haircut, delay_months=delay), out)
+        deal, loans = _load(deal_path)
+        paths = svc.export_deal(deal, svc.RunOptions(haircut=haircut, delay_months=delay), out, loans)
     except DomainError as exc:
         raise _fail(exc) from None
     if as_json:

@@ -193,11 +193,22 @@ class Segment(_Model):
         return self
 
 
+class PortfolioSelection(_Model):
+    """Loans taken from the platform's portfolio: the latest valuation run of `snapshot_id` (the
+    latest snapshot when omitted), each loan on its eligible route of highest NPV, restricted to
+    `routes` and `loan_ids` when given, the `max_loans` of highest NPV when given."""
+
+    snapshot_id: str | None = None
+    routes: list[str] | None = None
+    max_loans: int | None = Field(default=None, ge=1)
+
+
 class PoolSpec(_Model):
     """Where the pool comes from: loans in a file (columns loan_id, gross_recovery, costs,
-    months_to_recovery), segment curves, or a selection from the portfolio (services)."""
+    months_to_recovery), segment curves, or a selection from the portfolio (`portfolio`)."""
 
     cutoff_date: date
+    portfolio: PortfolioSelection | None = None
     loans_file: str | None = None
     segments: list[Segment] = Field(default_factory=list)
     loan_ids: list[str] | None = None

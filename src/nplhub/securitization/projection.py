@@ -71,18 +71,26 @@ def from_arrays(loan_id: Any, amount: Any, costs: Any, months: Any, bp_rate: flo
     return LoanRecoveries(ids, amt, cst, mon, _bp_npv(amt, mon, bp_rate))
 
 
-def from_valuation(frame: Any, bp_rate: float = 0.035) -> LoanRecoveries:
+def from_valuation(frame: Any, bp_rate: float = 0.035, routes: list[str] | None = None,
+                   loan_ids: list[str] | None = None, max_loans: int | None = None) -> LoanRecoveries:
     """From the valuation's route-value frame (one row per loan and route): for each loan the
-    eligible route with the highest NPV; its gross recovery, costs and months to recovery."""
+    eligible route with the highest NPV (among `routes` when given); its gross recovery, costs and
+    months to recovery; only `loan_ids` when given, and the `max_loans` of highest NPV."""
     need = {"loan_id", "route", "eligible", "npv", "gross_recovery", "costs", "months_to_recovery"}
     missing = need - set(frame.columns)
     if missing:
         raise DomainError(f"valuation results lack columns {sorted(missing)}")
     rows = frame[frame["eligible"].astype(bool)]
     rows = rows.dropna(subset=["npv", "gross_recovery", "costs", "months_to_recovery"])
+    if routes is not None:
+        rows = rows[rows["route"].isin(routes)]
+    if loan_ids is not None:
+        rows = rows[rows["loan_id"].astype(str).isin(loan_ids)]
     if rows.empty:
-        raise DomainError("valuation results have no eligible route for any loan")
+        raise DomainError("valuation results have no eligible route for any loan of the selection")
     best = rows.sort_values(["loan_id", "npv"], ascending=[True, False]).drop_duplicates("loan_id")
+    if max_loans is not None:
+        best = best.sort_values("npv", ascending=False, kind="stable").head(max_loans)
     return from_arrays(best["loan_id"].to_numpy(), best["gross_recovery"].to_numpy(dtype=float),
                        best["costs"].to_numpy(dtype=float), best["months_to_recovery"].to_numpy(dtype=float),
                        bp_rate)
@@ -114,6 +122,8 @@ def from_pool(deal: Deal, loans_frame: Any | None = None) -> LoanRecoveries:
 
         path = deal.pool.loans_file
         loans_frame = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path, dtype={"loan_id": str})
+    if loans_frame is None and deal.pool.portfolio is not None:
+        raise DomainError(f"deal {deal.name!r} takes its pool from the portfolio: load it through the services")
     if loans_frame is not None:
         need = {"loan_id", "gross_recovery", "costs", "months_to_recovery"}
         missing = need - set(loans_frame.columns)

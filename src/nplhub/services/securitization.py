@@ -53,6 +53,20 @@ def _pool(deal: Deal, loans_frame: Any | None) -> projection.LoanRecoveries:
     return projection.from_pool(deal, loans_frame)
 
 
+def portfolio_pool(uow: Any, deal: Deal) -> Any | None:
+    """The loans frame of a deal whose pool is a portfolio selection (None for the others): the
+    latest valuation run's route values, each loan on its best eligible route."""
+    selection = deal.pool.portfolio
+    if selection is None:
+        return None
+    from nplhub.services.valuation import latest_route_values
+
+    frame = latest_route_values(uow, selection.snapshot_id)
+    rec = projection.from_valuation(frame, float(deal.pool.bp_discount_rate), selection.routes,
+                                    deal.pool.loan_ids, selection.max_loans)
+    return _frame_of(rec)
+
+
 def deal_report(deal: Deal, options: RunOptions, loans_frame: Any | None = None) -> WaterfallReport:
     plan = _pool(deal, loans_frame)
     inputs = projection.period_inputs(deal, projection.stressed(plan, options.stress), plan)

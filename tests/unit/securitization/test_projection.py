@@ -10,7 +10,7 @@ import pytest
 
 from nplhub.domain.errors import DomainError
 from nplhub.securitization import projection
-from nplhub.securitization.deal import Deal
+from nplhub.securitization.deal import Deal, PortfolioSelection
 from nplhub.securitization.waterfall import simulate
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -78,3 +78,21 @@ def test_in_the_base_case_collections_equal_the_business_plan_so_the_ccr_is_one_
     stressed = projection.period_inputs(deal, projection.stressed(rec, projection.Stress(haircut=0.2)), rec)
     lines, _ = simulate(deal, stressed)
     assert lines["trigger:ccr:breached"].all()
+
+
+def test_a_portfolio_selection_filters_routes_loans_and_keeps_the_best_npvs() -> None:
+    frame = valuation_frame()
+    only_bulk = projection.from_valuation(frame, routes=["bulk_transfer"])
+    assert dict(zip(only_bulk.loan_id, only_bulk.amount)) == {"L1": 850.0, "L2": 320.0}
+    top = projection.from_valuation(frame, max_loans=1)
+    assert top.loan_id.tolist() == ["L1"]
+    assert projection.from_valuation(frame, loan_ids=["L2"]).loan_id.tolist() == ["L2"]
+    with pytest.raises(DomainError, match="no eligible route"):
+        projection.from_valuation(frame, loan_ids=["L3"])
+
+
+def test_a_portfolio_pool_must_be_loaded_through_the_services() -> None:
+    deal = Deal.load(EXAMPLES / "cn_npl_two_tranche.yaml")
+    deal = deal.model_copy(update={"pool": deal.pool.model_copy(update={"portfolio": PortfolioSelection(max_loans=3)})})
+    with pytest.raises(DomainError, match="from the portfolio"):
+        projection.from_pool(deal)
