@@ -145,3 +145,15 @@ def test_model_fit_and_backtest_are_stored(imported_sqlite) -> None:
     result = svc.run_backtest(platform.uow(), sid, split=0.7)
     assert result["backtest"] and {"route", "predicted_rate", "realised_rate"} <= set(result["backtest"][0])
     assert _count(platform, "recovery_model_fits") == 1
+
+
+def test_the_demo_step_values_the_snapshot_and_leaves_the_frame_for_the_next_steps(imported_sqlite, tmp_path) -> None:
+    from nplhub.services.demo import DemoContext
+
+    platform, sid = imported_sqlite
+    ctx = DemoContext(uow_factory=platform.uow, workdir=tmp_path, snapshot_id=sid)
+    headline = svc.demo_step(ctx)
+    result = ctx.results["valuation"]
+    assert tuple(result["route_values"].columns) == ROUTE_VALUE_COLUMNS
+    assert set(result["best_routes"]["best_route"].dropna()) <= set(ROUTES)
+    assert any("NPV" in label for label in headline)
