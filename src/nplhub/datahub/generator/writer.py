@@ -10,9 +10,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
+from nplhub.datahub.generator.frames import as_text
 from nplhub.datahub.generator.truth import Tape
 
 FORMATS = ("csv", "xlsx", "parquet", "flat")
@@ -31,7 +33,9 @@ def _for_text(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if str(out[col].dtype).startswith("datetime64"):
-            out[col] = out[col].dt.strftime("%Y-%m-%d").astype(object).where(out[col].notna(), None)
+            days = out[col].to_numpy().astype("datetime64[D]")
+            text = days.astype(str)
+            out[col] = as_text(np.where(np.isnat(days), None, text).astype(object))
     return out
 
 
