@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench_marketplace.py --quick    # 16 sequencer clients; 8 direct clients; 5 s
 
 Three sides, each on a fresh copy of the same lot (same terms, same registered bidders):
-- nplhub sequencer: client threads submit proxy bids to `BidSequencer`, which applies every bid
+- nplhub sequencer: client threads submit bids to `BidSequencer`, which applies every bid
   waiting for the lot in arrival order in one unit of work (row lock with SELECT ... FOR UPDATE,
   registration check, the pure English engine, one stored row and one `market.bid_placed` ledger
   event per accepted bid) and commits them together (group commit: one WAL flush per batch);
@@ -13,9 +13,10 @@ Three sides, each on a fresh copy of the same lot (same terms, same registered b
 - peer: the same one-bid transaction written by hand in raw psycopg 3 (SELECT ... FOR UPDATE,
   INSERT, UPDATE, COMMIT) without the engine, the checks or the ledger: the floor that a bid on one
   row lock costs on this server when each bid is flushed on its own.
-Clients bid their last known price plus a few increments, so stale bids are refused as on a real
-lot; "accepted calls" counts calls that returned a receipt, "bid rows" the binding bids stored
-(a proxy can store two: the challenger's and the automatic reply).
+Every client bids one increment over the latest bid sent by any client of its side (a shared counter
+stands for a perfect live price feed), the fastest valid bidding a lot can see; a bid overtaken on
+its way to the lock by a higher one is refused, as on a real lot. "Accepted calls" counts calls that
+returned a receipt, "bid rows" the binding bids stored.
 Latency is per call, from the client's request to its commit (p50, p99), over accepted bids.
 """
 
@@ -24,14 +25,23 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import random
 import statistics
 import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+START, INCREMENT = Decimal(1_000_000), Decimal(100)
+
+
+def next_amount(counter: Any) -> Decimal:
+    """The next increment over the latest bid any client of this side has sent (a live price feed)."""
+    with counter.get_lock():
+        counter.value += 1
+        k = counter.value
+    return START + INCREMENT * k
 PG_ADMIN = os.environ.get("NPLHUB_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -69,7 +79,7 @@ def setup(url: str, clients: int) -> str:
     return lid
 
 
-def _client_nplhub(url: str, lid: str, bidders: list[str], seconds: float, out: mp.Queue) -> None:
+def _client_nplhub(url: str, lid: str, bidders: list[str], seconds: float, out: mp.Queue, counter: Any) -> None:
     from nplhub import storage
     from nplhub.marketplace.auction import BidRejected
     from nplhub.services import marketplace as svc
@@ -83,28 +93,22 @@ def _client_nplhub(url: str, lid: str, bidders: list[str], seconds: float, out: 
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
-    def run(me: str, seed: int) -> None:
-        rng = random.Random(seed)
-        known = Decimal(1_000_000)
+    def run(me: str) -> None:
         mine: list[float] = []
         refused = 0
         while time.perf_counter() < deadline:
-            amount = known + 100 * rng.randint(1, 3)
+            amount = next_amount(counter)
             t0 = time.perf_counter()
             try:
-                r = svc.place_bid(SqlAlchemyUnitOfWork(engine), lid, me, amount)
+                svc.place_bid(SqlAlchemyUnitOfWork(engine), lid, me, amount)
                 mine.append(time.perf_counter() - t0)
-                known = r.price or known
-            except BidRejected as exc:
+            except BidRejected:
                 refused += 1
-                text = str(exc)
-                if "minimum" in text:
-                    known = Decimal(text.rsplit(" ", 1)[1]) - 100
         with lock:
             lat.extend(mine)
             rejected[0] += refused
 
-    threads = [threading.Thread(target=run, args=(b, hash(b) & 0xFFFF)) for b in bidders]
+    threads = [threading.Thread(target=run, args=(b,)) for b in bidders]
     for t in threads:
         t.start()
     for t in threads:
@@ -113,7 +117,8 @@ def _client_nplhub(url: str, lid: str, bidders: list[str], seconds: float, out: 
     out.put((lat, rejected[0], len(lat), 0))
 
 
-def _client_sequencer(url: str, lid: str, bidders: list[str], seconds: float, out: mp.Queue) -> None:
+def _client_sequencer(url: str, lid: str, bidders: list[str], seconds: float, out: mp.Queue,
+                      counter: Any) -> None:
     """Client threads in one process submitting to the lot's BidSequencer (group commit)."""
     from nplhub import storage
     from nplhub.marketplace.auction import BidRejected
@@ -130,29 +135,23 @@ def _client_sequencer(url: str, lid: str, bidders: list[str], seconds: float, ou
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
-    def run(me: str, seed: int) -> None:
-        rng = random.Random(seed)
-        known = Decimal(1_000_000)
+    def run(me: str) -> None:
         mine: list[float] = []
         refused = stored = 0
         while time.perf_counter() < deadline:
             t0 = time.perf_counter()
             try:
-                r = sequencer.submit(lid, me, max_amount=known + 100 * rng.randint(1, 20))
+                r = sequencer.submit(lid, me, next_amount(counter))
                 mine.append(time.perf_counter() - t0)
                 stored += len(r.accepted)
-                known = r.price or known
-            except BidRejected as exc:
+            except BidRejected:
                 refused += 1
-                text = str(exc)
-                if "minimum" in text:
-                    known = Decimal(text.rsplit(" ", 1)[1]) - 100
         with lock:
             lat.extend(mine)
             rejected[0] += refused
             rows[0] += stored
 
-    threads = [threading.Thread(target=run, args=(b, hash(b) & 0xFFFF)) for b in bidders]
+    threads = [threading.Thread(target=run, args=(b,)) for b in bidders]
     for t in threads:
         t.start()
     for t in threads:
@@ -162,7 +161,7 @@ def _client_sequencer(url: str, lid: str, bidders: list[str], seconds: float, ou
     out.put((lat, rejected[0], rows[0], sequencer.batches))
 
 
-def _client_raw(dsn: str, lid: str, bidders: list[str], seconds: float, out: mp.Queue) -> None:
+def _client_raw(dsn: str, lid: str, bidders: list[str], seconds: float, out: mp.Queue, counter: Any) -> None:
     import psycopg
 
     lat: list[float] = []
@@ -170,21 +169,18 @@ def _client_raw(dsn: str, lid: str, bidders: list[str], seconds: float, out: mp.
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
-    def run(me: str, seed: int) -> None:
-        rng = random.Random(seed)
-        known = Decimal(1_000_000)
+    def run(me: str) -> None:
         mine: list[float] = []
         refused = 0
         with psycopg.connect(dsn) as conn:
             while time.perf_counter() < deadline:
-                amount = known + 100 * rng.randint(1, 3)
+                amount = next_amount(counter)
                 t0 = time.perf_counter()
                 with conn.transaction():
                     price, count = conn.execute("SELECT price, bid_count FROM market_listings WHERE listing_id = %s "
                                                 "FOR UPDATE", (lid,)).fetchone()
-                    if price is not None and amount < price + 100:
+                    if price is not None and amount < price + INCREMENT:
                         refused += 1
-                        known = price
                         continue
                     now = datetime.now(UTC)
                     conn.execute("INSERT INTO market_bids (listing_id, seq, bidder_id, amount, placed_at, automatic) "
@@ -192,12 +188,11 @@ def _client_raw(dsn: str, lid: str, bidders: list[str], seconds: float, out: mp.
                     conn.execute("UPDATE market_listings SET price = %s, leader_id = %s, bid_count = %s "
                                  "WHERE listing_id = %s", (amount, me, count + 1, lid))
                 mine.append(time.perf_counter() - t0)
-                known = amount
         with lock:
             lat.extend(mine)
             rejected[0] += refused
 
-    threads = [threading.Thread(target=run, args=(b, hash(b) & 0xFFFF)) for b in bidders]
+    threads = [threading.Thread(target=run, args=(b,)) for b in bidders]
     for t in threads:
         t.start()
     for t in threads:
@@ -211,10 +206,11 @@ def run_side(kind: str, url: str, lid: str, processes: int, threads: int, second
     q: mp.Queue = ctx.Queue()
     target = {"direct": _client_nplhub, "sequencer": _client_sequencer, "raw": _client_raw}[kind]
     arg = url.replace("postgresql+psycopg", "postgresql") if kind == "raw" else url
+    counter = ctx.Value("q", -1)
     procs = []
     for p in range(processes):
         bidders = [f"B{offset + p * threads + t:03d}" for t in range(threads)]
-        procs.append(ctx.Process(target=target, args=(arg, lid, bidders, seconds, q)))
+        procs.append(ctx.Process(target=target, args=(arg, lid, bidders, seconds, q, counter)))
     for pr in procs:
         pr.start()
     results = [q.get() for _ in procs]
@@ -276,7 +272,7 @@ def main() -> None:
         seq = run_side("sequencer", url, lots["SEQ"], 1, seq_clients, seconds, 0)
         direct = run_side("direct", url, lots["DIRECT"], processes, threads, seconds, seq_clients)
         raw = run_side("raw", url, lots["RAW"], processes, threads, seconds, seq_clients + clients)
-        rows = (("nplhub sequencer", seq, f"{seq_clients} threads, 1 process; proxy bids; group commit"),
+        rows = (("nplhub sequencer", seq, f"{seq_clients} threads, 1 process; group commit"),
                 ("nplhub place_bid", direct, f"{clients} clients ({processes} processes x {threads} threads); "
                                              f"one transaction per bid"),
                 ("raw psycopg peer", raw, f"{clients} clients ({processes} x {threads}); one transaction per bid"))
