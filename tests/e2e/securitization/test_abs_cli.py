@@ -83,3 +83,10 @@ def test_an_invalid_deal_is_rejected_with_exit_one_and_says_where(tmp_path: Path
 def test_a_missing_deal_file_is_a_usage_error() -> None:
     result = runner.invoke(app, ["abs", "run", "no/such/deal.yaml"])
     assert result.exit_code == 2
+
+
+def test_without_json_the_run_prints_tables_for_people() -> None:
+    result = runner.invoke(app, ["abs", "run", str(EXAMPLES / "gacs_three_tranche.yaml"), "--scenarios", "200"])
+    assert result.exit_code == 0, result.output
+    for word in ("class_a", "class_j", "Monte Carlo", "2026-07-31"):
+        assert word in result.output
