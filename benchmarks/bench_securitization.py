@@ -90,11 +90,12 @@ def check_agreement(deal: Deal, mc: DealMonteCarlo, seeds: list[np.random.SeedSe
     return checked
 
 
-def run_case(label: str, deal: Deal, scenarios: int, oracle_scenarios: int, workers: list[int]) -> None:
+def run_case(label: str, deal: Deal, scenarios: int, oracle_scenarios: int, workers: list[int],
+             client: object | None = None) -> None:
     rec = bench_pool(deal)
     print(f"\n== {label}: {LOANS} loans x {PERIODS} monthly periods, {len(deal.tranches)} tranches, "
           f"{len(deal.triggers)} triggers ==")
-    results = {}
+    results: dict[object, float] = {}
     for w in workers:
         mc = DealMonteCarlo(deal, rec, shocks=ShockModel(), chunk=10000, workers=w)
         mc.run(min(scenarios, 2000), seed=1)  # warm-up: buffers, tables
@@ -106,6 +107,15 @@ def run_case(label: str, deal: Deal, scenarios: int, oracle_scenarios: int, work
         print(f"nplhub  workers={w}: {scenarios:,} scenarios in {wall:.2f} s wall ({scenarios / wall:,.0f}/s), "
               f"{cpu:.2f} s CPU ({scenarios / cpu:,.0f}/s per CPU-second); senior EL {senior['expected_loss']:.4%}, "
               f"WAL mean {senior['wal_mean']:.3f} y")
+    if client is not None:
+        mc = DealMonteCarlo(deal, rec, shocks=ShockModel(), chunk=10000)
+        mc.run(min(scenarios, 4000), seed=1, client=client)  # warm-up: the spec reaches every worker
+        t0 = time.perf_counter()
+        res = mc.run(scenarios, seed=20240601, client=client)
+        wall = time.perf_counter() - t0
+        results["dask"] = scenarios / wall
+        print(f"nplhub  dask (2 worker processes): {scenarios:,} scenarios in {wall:.2f} s wall "
+              f"({scenarios / wall:,.0f}/s)")
     mc = DealMonteCarlo(deal, rec, shocks=ShockModel())
     seeds = np.random.SeedSequence(99).spawn(oracle_scenarios)
     t0 = time.perf_counter()
@@ -117,7 +127,7 @@ def run_case(label: str, deal: Deal, scenarios: int, oracle_scenarios: int, work
     agreed = check_agreement(deal, mc, seeds[: min(3, oracle_scenarios)])
     print(f"engine = oracle to the fen on {min(3, oracle_scenarios)} drawn scenarios ({agreed} lines each run)")
     for w, rate in results.items():
-        print(f"ratio nplhub(workers={w}) / oracle: {rate / oracle_rate:,.0f}x")
+        print(f"ratio nplhub({'dask' if w == 'dask' else f'workers={w}'}) / oracle: {rate / oracle_rate:,.0f}x")
 
 
 def main() -> None:
@@ -126,12 +136,22 @@ def main() -> None:
     parser.add_argument("--scenarios", type=int, default=None)
     parser.add_argument("--oracle-scenarios", type=int, default=None)
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--dask", action="store_true", help="also run on a local Dask cluster of 2 processes")
     args = parser.parse_args()
     scenarios = args.scenarios or (2000 if args.quick else 20000)
     n_oracle = args.oracle_scenarios or (5 if args.quick else 30)
     print(f"machine: {os.cpu_count()} cores (shared with other work); load average {os.getloadavg()[0]:.2f}")
-    run_case("two-tranche Chinese NPL deal", bench_deal(False), scenarios, n_oracle, args.workers)
-    run_case("three-tranche GACS deal with triggers", bench_deal(True), scenarios, n_oracle, args.workers)
+    client = None
+    if args.dask:
+        from distributed import Client, LocalCluster
+
+        client = Client(LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None))
+    try:
+        run_case("two-tranche Chinese NPL deal", bench_deal(False), scenarios, n_oracle, args.workers, client)
+        run_case("three-tranche GACS deal with triggers", bench_deal(True), scenarios, n_oracle, args.workers, client)
+    finally:
+        if client is not None:
+            client.close()
 
 
 if __name__ == "__main__":

@@ -226,7 +226,8 @@ class DealMonteCarlo:
             sizes.append(scenarios % self.chunk)
         seeds = np.random.SeedSequence(seed).spawn(len(sizes))
         if client is not None:
-            spec = client.scatter((self.deal, self.recoveries, self.plan, self.shocks, self.chunk), broadcast=True)
+            [spec] = client.scatter([(self.deal, self.recoveries, self.plan, self.shocks, self.chunk)],
+                                    broadcast=True, hash=False)
             futures = [client.submit(_remote_chunk, spec, n, s, pure=False) for n, s in zip(sizes, seeds)]
             parts = client.gather(futures)
         elif self.workers > 1:
