@@ -50,8 +50,8 @@ def _aware(moment: datetime) -> datetime:
 
 @register_repository(LedgerRepository)
 class SqlLedgerRepository(LedgerRepository):
-    """Hot paths speak the driver's SQL directly (`exec_driver_sql`): they run in every unit of work, and
-    compiling and processing SQLAlchemy constructs per statement would cost more than the work itself."""
+    """Hot paths speak SQL to the driver's cursor directly, inside the unit of work's transaction: they run
+    in every unit of work, and SQLAlchemy's per-statement machinery would cost more than the work itself."""
 
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
@@ -59,6 +59,25 @@ class SqlLedgerRepository(LedgerRepository):
         self._mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         dialect = connection.dialect
         self._datetime = ledger_entries.c.recorded_at.type.dialect_impl(dialect).bind_processor(dialect)
+        self._cursor: Any = None
+
+    def _run(self, statement: str, params: Any = None) -> Any:
+        """Execute on the driver's cursor of this connection (already in the unit of work's transaction)."""
+        if self._cursor is None:
+            self._cursor = self.conn.connection.cursor()
+        if params is None:
+            self._cursor.execute(statement)
+        else:
+            self._cursor.execute(statement, params)
+        return self._cursor
+
+    def _run_many(self, statement: str, rows: Sequence[Any]) -> None:
+        if len(rows) == 1:
+            self._run(statement, rows[0])
+        elif rows:
+            if self._cursor is None:
+                self._cursor = self.conn.connection.cursor()
+            self._cursor.executemany(statement, rows)
 
     def _sql(self, statement: str) -> str:
         return statement if self._mark == "?" else statement.replace("?", self._mark)
@@ -68,10 +87,10 @@ class SqlLedgerRepository(LedgerRepository):
         """Lock the head row; None if `wait` is false and another transaction holds it (PostgreSQL)."""
         if self.postgres:
             statement = "SELECT tree_size, frontier FROM ledger_head WHERE id = 1 FOR UPDATE"
-            row = self.conn.exec_driver_sql(statement + ("" if wait else " SKIP LOCKED")).first()
+            row = self._run(statement + ("" if wait else " SKIP LOCKED")).fetchone()
         else:  # a write takes SQLite's database write lock (a writing transaction holds it already)
-            row = self.conn.exec_driver_sql("UPDATE ledger_head SET tree_size = tree_size WHERE id = 1 "
-                                            "RETURNING tree_size, frontier").first()
+            row = self._run("UPDATE ledger_head SET tree_size = tree_size WHERE id = 1 "
+                            "RETURNING tree_size, frontier").fetchone()
         if row is None:
             if not wait:
                 return None
@@ -95,13 +114,10 @@ class SqlLedgerRepository(LedgerRepository):
         insert_entry = self._sql("INSERT INTO ledger_entries (leaf_index, event_type, recorded_at, entry, "
                                  "leaf_hash) VALUES (?, ?, ?, ?, ?)")
         insert_node = self._sql("INSERT INTO ledger_nodes (level, node_index, hash) VALUES (?, ?, ?)")
-        for statement, params in ((insert_entry, rows), (insert_node, nodes)):
-            if len(params) == 1:
-                self.conn.exec_driver_sql(statement, params[0])
-            elif params:
-                self.conn.exec_driver_sql(statement, params)
-        self.conn.exec_driver_sql(self._sql("UPDATE ledger_head SET tree_size = ?, frontier = ? WHERE id = 1"),
-                                  (new_frontier.size, new_frontier.to_bytes()))
+        self._run_many(insert_entry, rows)
+        self._run_many(insert_node, nodes)
+        self._run(self._sql("UPDATE ledger_head SET tree_size = ?, frontier = ? WHERE id = 1"),
+                  (new_frontier.size, new_frontier.to_bytes()))
         return new_frontier
 
     def _entries_for(self, frontier: Frontier, records: Sequence[Mapping[str, Any]],
@@ -118,10 +134,10 @@ class SqlLedgerRepository(LedgerRepository):
         stamp = timestamp(recorded_at)
         rows = [(str(r.get("type", "event"))[:120], stamp, record_bytes(r)) for r in records]
         statement = self._sql("INSERT INTO ledger_queue (event_type, recorded_at, record) VALUES (?, ?, ?)")
-        self.conn.exec_driver_sql(statement, rows[0] if len(rows) == 1 else rows)
+        self._run_many(statement, rows)
 
     def sequence(self, *, wait: bool = True) -> int:
-        if self.conn.exec_driver_sql("SELECT 1 FROM ledger_queue LIMIT 1").first() is None:
+        if self._run("SELECT 1 FROM ledger_queue LIMIT 1").fetchone() is None:
             return 0  # nothing queued: readers need not take the head (nor SQLite's write lock)
         frontier = self._lock_head(wait=wait)
         if frontier is None:
@@ -132,9 +148,8 @@ class SqlLedgerRepository(LedgerRepository):
         """With the head locked: move every visible queued record into the tree, in queue order."""
         done = 0
         while True:
-            rows = self.conn.exec_driver_sql(
-                "SELECT queue_id, event_type, recorded_at, record FROM ledger_queue "
-                f"ORDER BY queue_id LIMIT {_SEQUENCE_BATCH}").all()
+            rows = self._run("SELECT queue_id, event_type, recorded_at, record FROM ledger_queue "
+                             f"ORDER BY queue_id LIMIT {_SEQUENCE_BATCH}").fetchall()
             if not rows:
                 return frontier, done
             leaves = []
@@ -144,10 +159,9 @@ class SqlLedgerRepository(LedgerRepository):
             frontier = self._store(frontier, leaves)
             ids = [int(r[0]) for r in rows]
             if self.postgres:  # exactly the rows read: others may have committed lower ids meanwhile
-                self.conn.exec_driver_sql("DELETE FROM ledger_queue WHERE queue_id = ANY(%s)", (ids,))
+                self._run("DELETE FROM ledger_queue WHERE queue_id = ANY(%s)", (ids,))
             else:  # SQLite: we hold the write lock, nobody can have committed in between
-                self.conn.exec_driver_sql("DELETE FROM ledger_queue WHERE queue_id BETWEEN ? AND ?",
-                                          (ids[0], ids[-1]))
+                self._run("DELETE FROM ledger_queue WHERE queue_id BETWEEN ? AND ?", (ids[0], ids[-1]))
             done += len(rows)
             if len(rows) < _SEQUENCE_BATCH:
                 return frontier, done
@@ -163,7 +177,7 @@ class SqlLedgerRepository(LedgerRepository):
         return True
 
     def queued(self) -> int:
-        return int(self.conn.exec_driver_sql("SELECT COUNT(*) FROM ledger_queue").scalar_one())
+        return int(self._run("SELECT COUNT(*) FROM ledger_queue").fetchone()[0])
 
     def append(self, records: Sequence[Mapping[str, Any]], recorded_at: datetime | None = None) -> int:
         if not records:
@@ -186,7 +200,7 @@ class SqlLedgerRepository(LedgerRepository):
             frontier = self._lock_head(wait=True)
             assert frontier is not None
             return frontier
-        row = self.conn.exec_driver_sql("SELECT tree_size, frontier FROM ledger_head WHERE id = 1").first()
+        row = self._run("SELECT tree_size, frontier FROM ledger_head WHERE id = 1").fetchone()
         if row is None:
             raise RuntimeError("the ledger head row is missing: run the migrations (nplhub db upgrade)")
         return Frontier.from_bytes(int(row[0]), bytes(row[1]))
@@ -210,7 +224,7 @@ class SqlLedgerRepository(LedgerRepository):
             pairs = " OR ".join([f"(level = {mark} AND node_index = {mark})"] * len(inner))
             parts.append(f"SELECT level, node_index, hash FROM ledger_nodes WHERE {pairs}")
             params.extend(v for pair in inner for v in pair)
-        rows = self.conn.exec_driver_sql(" UNION ALL ".join(parts), tuple(params)).all()
+        rows = self._run(" UNION ALL ".join(parts), tuple(params)).fetchall()
         found = {(int(lv), int(ix)): bytes(h) for lv, ix, h in rows}
         missing = wanted - found.keys()
         if missing:
