@@ -59,7 +59,7 @@ from nplhub.marketplace.listing import (
 )
 from nplhub.marketplace.settlement import Settlement, SettlementTerms
 from nplhub.services.market_ports import LotRecord, MarketRepository, Registration, ViewRecord
-from nplhub.services.ports import AbstractUnitOfWork
+from nplhub.services.ports import AbstractUnitOfWork, SnapshotReader
 
 Clock = Callable[[], datetime]
 
@@ -266,10 +266,7 @@ def view_listing(uow: AbstractUnitOfWork, listing_id: str, viewer_id: str, role:
         if access.loan_level:
             pairs = repo.assets(listing_id)
             assets = [a for _, a in pairs]
-            rows = loan_rows(assets) if loan_rows is not None else [
-                {"asset_code": c, "loan_id": a.loan_id, "asset_class": a.asset_class.value,
-                 "principal": str(a.principal), "interest": str(a.interest), "days_past_due": a.days_past_due,
-                 "region": a.region, "collateral_type": a.collateral_type} for c, a in pairs]
+            rows = loan_rows(assets) if loan_rows is not None else _tape_rows(uow, lot.snapshot_id, pairs)
         view = disclose(access, lot.statistics, rows)
         view.update(listing_summary(lot))
         if access.stage is not Stage.TEASER:
@@ -280,6 +277,32 @@ def view_listing(uow: AbstractUnitOfWork, listing_id: str, viewer_id: str, role:
                                       access.clear_pii, now))
             uow.commit()
     return view
+
+
+PII_COLUMNS = ("name", "id_number", "phone", "address")
+
+
+def _tape_rows(uow: AbstractUnitOfWork, snapshot_id: str | None,
+               pairs: list[tuple[str, PoolAsset]]) -> list[Mapping[str, Any]]:
+    """Loan rows of a listing, with the borrower's personal data from the data hub's snapshot
+    (masked afterwards by `disclose` unless the viewer is entitled to see it in clear)."""
+    borrowers: dict[str, dict[str, Any]] = {}
+    if snapshot_id is not None:
+        try:
+            frame = uow.get(SnapshotReader).frames(  # type: ignore[type-abstract]
+                snapshot_id, ["counterparties"])["counterparties"]
+        except LookupError:
+            frame = None
+        if frame is not None:
+            wanted = {a.borrower_ref for _, a in pairs}
+            for rec in frame.to_dict(orient="records"):
+                if rec.get("counterparty_id") in wanted:
+                    borrowers[str(rec["counterparty_id"])] = {k: rec.get(k) for k in PII_COLUMNS
+                                                              if isinstance(rec.get(k), str)}
+    return [{"asset_code": c, "loan_id": a.loan_id, "asset_class": a.asset_class.value,
+             "principal": str(a.principal), "interest": str(a.interest), "days_past_due": a.days_past_due,
+             "region": a.region, "collateral_type": a.collateral_type, **borrowers.get(a.borrower_ref, {})}
+            for c, a in pairs]
 
 
 def listing_summary(lot: LotRecord) -> dict[str, Any]:

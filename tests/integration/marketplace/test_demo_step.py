@@ -31,5 +31,30 @@ def test_the_demo_step_lists_packages_runs_auctions_and_keeps_the_deposits_balan
                 if result["status"] == "sold":
                     assert lot.state.price is not None and lot.state.price >= lot.rules.reserve
         assert len(lots) == len(out["listings"])
+        # the loan-level data room shows the data hub's borrowers, masked; the seller sees them in clear
+        from nplhub.marketplace.disclosure import Role
+        from nplhub.services import marketplace as svc
+
+        personal = 0
+        for item in out["listings"]:
+            lid, bidder = item["listing_id"], next(iter(item["values"]))
+            svc.accept_nda(p.uow(), lid, bidder)
+            svc.grant_loan_level(p.uow(), lid, bidder)
+            masked = svc.view_listing(p.uow(), lid, bidder, Role.BUYER)["loans"]
+            clear = svc.view_listing(p.uow(), lid, "nplhub demo bank", Role.SELLER)["loans"]
+            for m, c in zip(masked, clear):
+                if not c.get("name"):
+                    continue
+                if any(w in c["name"] for w in ("公司", "有限", "集团")):
+                    assert m["name"] == c["name"]  # a company's name is not personal data
+                    continue
+                personal += 1
+                assert m["name"] != c["name"] and m["name"].endswith("**") and m["name"][0] == c["name"][0]
+                if c.get("id_number"):
+                    assert m["id_number"][:6] == c["id_number"][:6] and m["id_number"][-4:] == c["id_number"][-4:]
+                    assert m["id_number"] != c["id_number"]
+                if c.get("address"):
+                    assert len(m["address"]) < len(c["address"])
+        assert personal > 0, "the demo packages include personal borrowers"
     finally:
         p.close()
