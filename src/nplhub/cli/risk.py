@@ -44,12 +44,17 @@ def _pct(v: Any) -> str:
 def classify_cmd(snapshot: str = SNAPSHOT, ruleset: str = RULESET,
                  as_of: str = typer.Option(None, "--as-of", help="Classification date (default: last month-end of the history)."),
                  downgraded_only: bool = typer.Option(False, "--downgraded", help="Only loans the rules downgrade."),
+                 save: bool = typer.Option(False, "--save", help="Store the run (classes, reasons, hidden-NPL flags)."),
                  as_json: bool = JSON) -> None:
     """Derive every loan's five-category class under the rules, with reasons / 五级分类."""
     from nplhub.services import risk as svc
 
     try:
-        result = svc.classify_snapshot(platform().uow(), snapshot, ruleset, as_of)
+        if save:
+            run, result = svc.classify_and_store(platform().uow, snapshot, ruleset, as_of)
+            err_console.print(f"stored run {run.run_id} for snapshot {run.snapshot_id}")
+        else:
+            result = svc.classify_snapshot(platform().uow(), snapshot, ruleset, as_of)
     except DomainError as exc:
         raise _fail(exc) from None
     frame = result.frame

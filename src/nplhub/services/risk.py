@@ -7,7 +7,9 @@ engines of `nplhub.risk`. `matrix_from_file` needs no database.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +25,11 @@ from nplhub.risk.hidden import HiddenNplResult, detect_hidden_npl
 from nplhub.risk.history import HistoryError, history_from_loan_states, state_history
 from nplhub.risk.metrics import supervisory_metrics
 from nplhub.risk.migration import CohortEstimator
+from nplhub.risk.reasons import BIT, REASON_CODES
 from nplhub.risk.rules import RuleSet, RuleSetError, load_ruleset
 from nplhub.risk.warning import EarlyWarningModel, build_panel, validate_out_of_time, watch_list
 from nplhub.services.ports import AbstractUnitOfWork, SnapshotReader
+from nplhub.services.risk_ports import LoanRiskResult, RiskResultRepository, RiskRun
 
 SNAPSHOT_TABLES = ("loans", "counterparties", "forbearance", "repayments", "loan_states", "guarantees")
 METHODS = ("cohort", "aalen-johansen")
@@ -228,14 +232,59 @@ def early_warning(uow: AbstractUnitOfWork, snapshot_id: str | None = None, **opt
     return early_warning_report(tables, **options)
 
 
-def record_classification(uow: AbstractUnitOfWork, snapshot_id: str, result: ClassificationResult) -> None:
-    """Record the run in the audit ledger (counts and the rule-set version only, no personal data)."""
+def store_classification(uow: AbstractUnitOfWork, snapshot_id: str, result: ClassificationResult,
+                         hidden: HiddenNplResult) -> RiskRun:
+    """Store the run and each loan's derived class, reason codes and hidden-NPL flags, and record
+    the run in the audit ledger (counts and the rule-set version only, no personal data)."""
     summary = result.summary()
+    f = result.frame
+    bits = f["reason_bits"].to_numpy()
+    codes = [tuple(c for c in REASON_CODES if b & BIT[c]) for b in bits]
+    hf = hidden.frame.set_index("loan_id") if len(hidden.frame) else None
+    totals = hidden.totals()
+    results = []
+    for i, row in enumerate(f[["loan_id", "reported_class", "derived_class", "outstanding_principal"]].itertuples(
+            index=False)):
+        flags: tuple[str, ...] = ()
+        is_hidden = False
+        if hf is not None and row.loan_id in hf.index:
+            flags = tuple(hf.at[row.loan_id, "flags"])
+            is_hidden = bool(hf.at[row.loan_id, "hidden_npl"])
+        results.append(LoanRiskResult(loan_id=str(row.loan_id), reported_class=row.reported_class,
+                                      derived_class=row.derived_class,
+                                      outstanding_principal=float(row.outstanding_principal),
+                                      reason_codes=codes[i], hidden_flags=flags, hidden_npl=is_hidden))
+    run = RiskRun(run_id=f"RR-{uuid.uuid4().hex[:16]}", snapshot_id=snapshot_id, ruleset_name=result.rules.name,
+                  ruleset_version=result.rules.version, as_of=result.as_of.date(), created_at=datetime.now(UTC),
+                  loans=len(f), downgraded=int(summary["downgraded"]),
+                  hidden_npl_amount=totals["hidden_npl_amount"],
+                  summary={**summary, "hidden": totals})
     with uow:
+        uow.get(RiskResultRepository).add_run(run, results)  # type: ignore[type-abstract]
         uow.record(GenericEvent(kind="risk.classified", subject=snapshot_id, data={
-            "ruleset": summary["ruleset"], "as_of": summary["as_of"], "loans": summary["loans"],
-            "downgraded": summary["downgraded"]}))
+            "run_id": run.run_id, "ruleset": summary["ruleset"], "as_of": summary["as_of"],
+            "loans": summary["loans"], "downgraded": summary["downgraded"],
+            "hidden_npl_loans": totals["hidden_npl_loans"]}))
         uow.commit()
+    return run
+
+
+def classify_and_store(uow_factory: Any, snapshot_id: str | None = None,
+                       ruleset: str | RuleSet | None = None, as_of: Any = None) -> tuple[RiskRun, ClassificationResult]:
+    """Classify the snapshot, detect hidden NPLs and store both as a run (`nplhub risk classify --save`)."""
+    sid, tables = load_snapshot(uow_factory(), snapshot_id)
+    result = classify_tables(tables, ruleset, as_of)
+    hidden = detect_hidden_npl(tables, result)
+    return store_classification(uow_factory(), sid, result, hidden), result
+
+
+def latest_stored_run(uow: AbstractUnitOfWork, snapshot_id: str) -> tuple[RiskRun, list[LoanRiskResult]]:
+    with uow:
+        repo = uow.get(RiskResultRepository)  # type: ignore[type-abstract]
+        run = repo.latest_run(snapshot_id)
+        if run is None:
+            raise NotFound(f"no stored risk run for snapshot {snapshot_id}: run nplhub risk classify --save")
+        return run, repo.results(run.run_id)
 
 
 def demo_step(ctx: Any) -> dict[str, object]:
@@ -251,10 +300,10 @@ def demo_step(ctx: Any) -> dict[str, object]:
     metrics = metrics_between(tables, d1, d2)
     matrix = loan_state_matrix(tables)
     warning = early_warning_report(tables, seed=ctx.seed)
-    record_classification(ctx.uow_factory(), sid, result)
+    run = store_classification(ctx.uow_factory(), sid, result, hidden)
     summary = result.summary()
     ctx.results["risk"] = {
-        "snapshot_id": sid, "classification": summary, "classification_frame": result.frame,
+        "snapshot_id": sid, "run_id": run.run_id, "classification": summary, "classification_frame": result.frame,
         "hidden": {**hidden.totals(), "by_region": hidden.by("region")}, "metrics": metrics,
         "matrix": matrix, "early_warning": warning,
     }
