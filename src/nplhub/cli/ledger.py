@@ -7,7 +7,9 @@
   verify      {"ok", "entries", "root", "checkpoints_checked", "first_bad_entry", "problem_count",
                "problems": [{"entry", "message"}]}
   proof       {"out", "leaf_index", "tree_size"}  (the bundle itself is written to --out)
-  check       {"ok", "reason", "key", "origin", "tree_size", "root", "leaf_index", "leaf_hash"}
+  consistency {"out", "old_tree_size", "tree_size"}  (idem)
+  check       {"ok", "reason", "key", "origin", "tree_size", "root", and "leaf_index", "leaf_hash" for an
+               entry bundle or "old_tree_size", "old_root" for a consistency bundle}
 Exit status: 0 ok; 1 the ledger or bundle does not verify, or the entry/key is refused; 2 usage.
 """
 
@@ -130,8 +132,29 @@ def proof(
         console.print(f"wrote {out}: entry {entry} in the signed tree of {bundle.data['tree_size']}")
 
 
+@app.command("consistency")
+def consistency(
+    old_size: int = typer.Argument(..., help="Tree size of a checkpoint signed earlier."),
+    out: Path = typer.Option(..., "--out", help="Where to write the bundle (JSON)."),
+    as_json: bool = JSON,
+) -> None:
+    """Export a proof that the log signed at OLD_SIZE is a prefix of the log now / 导出一致性证明."""
+    p = platform()
+    try:
+        bundle = service.export_consistency(p.uow(), old_size, service.signer_from_settings(p.settings))
+    except service.LedgerError as exc:
+        raise _refuse(str(exc)) from None
+    finally:
+        p.close()
+    bundle.write(out)
+    if as_json:
+        print_json({"out": str(out), "old_tree_size": old_size, "tree_size": bundle.data["tree_size"]})
+    else:
+        console.print(f"wrote {out}: the log of {old_size} is a prefix of the signed log of {bundle.data['tree_size']}")
+
+
 @app.command("check")
-def check(bundle: Path = typer.Argument(..., help="A bundle written by `nplhub ledger proof`."),
+def check(bundle: Path = typer.Argument(..., help="A bundle written by `nplhub ledger proof` or `consistency`."),
           as_json: bool = JSON) -> None:
     """Verify a proof bundle offline, without the database / 离线校验证明."""
     result = service.check_bundle_file(bundle)

@@ -15,8 +15,13 @@ The checks, in order:
 3. leaf hash = SHA-256(0x00 || entry bytes), and the entry says it is entry `leaf_index`;
 4. the audit path leads from the leaf hash to the checkpoint's root (RFC 9162 §2.1.3.2).
 
-Compare the public key with the one the log operator publishes: the bundle proves the entry is in
-the log *that key* signed, nothing more.
+A consistency bundle (`format` nplhub-ledger-consistency/v1, from `nplhub ledger consistency`)
+holds two checkpoints signed by the key, `old_checkpoint` and `checkpoint`, and the RFC 9162
+consistency proof between them (`consistency_proof`): it shows the log you saw earlier is a prefix of
+the log now (§2.1.4.2), i.e. nothing was changed or removed in between.
+
+Compare the public key with the one the log operator publishes: a bundle proves something about the
+log *that key* signed, nothing more.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 BUNDLE_FORMAT = "nplhub-ledger-bundle/v1"
+CONSISTENCY_FORMAT = "nplhub-ledger-consistency/v1"
 
 
 def sha256(data: bytes) -> bytes:
@@ -53,6 +59,33 @@ def root_from_path(index: int, size: int, leaf_hash: bytes, path: list[bytes]) -
             r = sha256(b"\x01" + r + p)
         fn, sn = fn >> 1, sn >> 1
     return r if sn == 0 else None
+
+
+def consistent(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: list[bytes]) -> bool:
+    """RFC 9162 §2.1.4.2: is the tree (old_size, old_root) a prefix of (new_size, new_root)?"""
+    if old_size <= 0 or new_size < old_size:
+        return False
+    if old_size == new_size:
+        return not proof and old_root == new_root
+    if not proof or any(len(p) != 32 for p in proof):
+        return False
+    if old_size & (old_size - 1) == 0:  # a power of two: the old root is itself the first node
+        proof = [old_root, *proof]
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = sha256(b"\x01" + c + fr), sha256(b"\x01" + c + sr)
+            while fn and not fn & 1:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = sha256(b"\x01" + sr + c)
+        fn, sn = fn >> 1, sn >> 1
+    return fr == old_root and sr == new_root and sn == 0
 
 
 def parse_public_key(text: str) -> tuple[str, bytes, bytes]:
@@ -85,20 +118,33 @@ def open_signed_note(note: str, name: str, key_hash: bytes, public_key: bytes) -
     raise ValueError("the checkpoint is not signed by this public key")
 
 
+def signed_checkpoint(note: str, name: str, key_hash: bytes, public_key: bytes) -> tuple[int, bytes]:
+    """(tree size, root) of a checkpoint signed by the key, whose origin is the key's name."""
+    origin, size, root_b64 = open_signed_note(note, name, key_hash, public_key).split("\n")[:3]
+    if origin != name:
+        raise ValueError(f"the checkpoint origin {origin!r} is not the key name {name!r}")
+    return int(size), base64.b64decode(root_b64, validate=True)
+
+
 def check_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
     """Verify a bundle; returns {"ok": bool, "reason": str, ...the facts checked}."""
     facts: dict[str, Any] = {"ok": False}
     try:
-        if bundle.get("format") != BUNDLE_FORMAT:
+        if bundle.get("format") not in (BUNDLE_FORMAT, CONSISTENCY_FORMAT):
             raise ValueError(f"unknown bundle format {bundle.get('format')!r}")
         name, key_hash, public_key = parse_public_key(bundle["public_key"])
-        facts["key"] = f"{name}+{key_hash.hex()}"
-        text = open_signed_note(bundle["checkpoint"], name, key_hash, public_key)
-        origin, size, root_b64 = text.split("\n")[:3]
-        if origin != name:
-            raise ValueError(f"the checkpoint origin {origin!r} is not the key name {name!r}")
-        tree_size, root = int(size), base64.b64decode(root_b64, validate=True)
-        facts.update(origin=origin, tree_size=tree_size, root=root.hex())
+        facts.update(key=f"{name}+{key_hash.hex()}", origin=name)
+        tree_size, root = signed_checkpoint(bundle["checkpoint"], name, key_hash, public_key)
+        facts.update(tree_size=tree_size, root=root.hex())
+        if bundle["format"] == CONSISTENCY_FORMAT:
+            old_size, old_root = signed_checkpoint(bundle["old_checkpoint"], name, key_hash, public_key)
+            facts.update(old_tree_size=old_size, old_root=old_root.hex())
+            proof = [base64.b64decode(p, validate=True) for p in bundle["consistency_proof"]]
+            if not consistent(old_size, tree_size, old_root, root, proof):
+                raise ValueError(f"the log of {tree_size} entries is not an extension of the log of {old_size}")
+            facts.update(ok=True, reason=f"the log of {old_size} entries is a prefix of the log of {tree_size}, "
+                                         f"both signed by {facts['key']}")
+            return facts
         entry = base64.b64decode(bundle["entry_b64"], validate=True)
         index = int(bundle["leaf_index"])
         if json.loads(entry).get("index") != index:

@@ -24,7 +24,7 @@ from nplhub.ledger.audit import AuditReport, audit_log
 from nplhub.ledger.checkpoint import Checkpoint, NoteSigner
 from nplhub.ledger.log import assemble, consistency_plan, inclusion_plan, plan_nodes
 from nplhub.ledger.merkle import verify_consistency, verify_inclusion
-from nplhub.ledger.verifier import BUNDLE_FORMAT
+from nplhub.ledger.verifier import BUNDLE_FORMAT, CONSISTENCY_FORMAT
 from nplhub.services.demo import DemoContext
 from nplhub.services.ledger_ports import LedgerRepository, StoredCheckpoint
 from nplhub.services.ports import AbstractUnitOfWork
@@ -194,6 +194,33 @@ def export_proof(uow: AbstractUnitOfWork, leaf_index: int, signer: NoteSigner,
         "tree_size": size,
         "inclusion_proof": [base64.b64encode(p).decode() for p in proof],
         "checkpoint": note,
+        "public_key": signer.verifier.encode(),
+    })
+
+
+def export_consistency(uow: AbstractUnitOfWork, old_size: int, signer: NoteSigner,
+                       now: datetime | None = None) -> ProofBundle:
+    """A bundle showing that the log signed at `old_size` is a prefix of the log now (signing the current
+    tree first if it has grown): for whoever kept the old checkpoint."""
+    with uow:
+        repo = _repo(uow)
+        old = repo.checkpoint_at(old_size, signer.name)
+        if old is None:
+            raise LedgerError(f"no checkpoint was signed at size {old_size}")
+        new = _sign_locked(repo, signer, now or datetime.now(UTC))
+        plan = consistency_plan(old_size, new.tree_size)
+        proof = assemble(plan, repo.nodes(plan_nodes(plan)))
+        if not verify_consistency(old_size, new.tree_size, old.root_hash, new.root, proof):
+            raise LedgerError(f"the log is not an extension of the checkpoint of size {old_size}: "
+                              "run `nplhub ledger verify`")
+        uow.commit()
+    return ProofBundle({
+        "format": CONSISTENCY_FORMAT,
+        "old_tree_size": old_size,
+        "tree_size": new.tree_size,
+        "consistency_proof": [base64.b64encode(p).decode() for p in proof],
+        "old_checkpoint": old.note,
+        "checkpoint": new.note,
         "public_key": signer.verifier.encode(),
     })
 

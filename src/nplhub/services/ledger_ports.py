@@ -82,5 +82,9 @@ class LedgerRepository(abc.ABC):
     def checkpoints(self) -> list[StoredCheckpoint]: ...
 
     @abc.abstractmethod
+    def checkpoint_at(self, tree_size: int, origin: str) -> StoredCheckpoint | None:
+        """The latest checkpoint signed at exactly `tree_size`."""
+
+    @abc.abstractmethod
     def add_checkpoint(self, origin: str, tree_size: int, root_hash: bytes, key_hash: str,
                        signed_at: datetime, note: str) -> int: ...

@@ -279,6 +279,12 @@ class SqlLedgerRepository(LedgerRepository):
                                                ledger_checkpoints.c.checkpoint_id.desc()).limit(1)).first()
         return None if row is None else self._checkpoint(row)
 
+    def checkpoint_at(self, tree_size: int, origin: str) -> StoredCheckpoint | None:
+        row = self.conn.execute(select(ledger_checkpoints)
+                                .where(ledger_checkpoints.c.tree_size == tree_size, ledger_checkpoints.c.origin == origin)
+                                .order_by(ledger_checkpoints.c.checkpoint_id.desc()).limit(1)).first()
+        return None if row is None else self._checkpoint(row)
+
     def checkpoints(self) -> list[StoredCheckpoint]:
         rows = self.conn.execute(select(ledger_checkpoints).order_by(ledger_checkpoints.c.checkpoint_id))
         return [self._checkpoint(r) for r in rows]

@@ -104,3 +104,17 @@ def test_checkpoint_on_a_schedule_signs_only_when_the_log_has_grown(platform):
 
 def test_a_negative_schedule_is_a_usage_error(platform):
     assert run("checkpoint", "--every", "-1").exit_code == 2
+
+
+def test_consistency_exports_a_proof_that_yesterdays_log_is_a_prefix_of_todays(platform, tmp_path):
+    assert run("checkpoint").exit_code == 0
+    with platform.uow() as uow:
+        uow.record(GenericEvent(kind="market.bid_placed", subject="LOT-9", data={"amount": "900.00"}))
+        uow.commit()
+    bundle = tmp_path / "consistency.json"
+    result = run("consistency", "12", "--out", str(bundle), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"out": str(bundle), "old_tree_size": 12, "tree_size": 13}
+    checked = json.loads(run("check", str(bundle), "--json").output)
+    assert checked["ok"] and checked["old_tree_size"] == 12 and checked["tree_size"] == 13
+    assert run("consistency", "5", "--out", str(tmp_path / "x.json")).exit_code == 1  # never signed at 5

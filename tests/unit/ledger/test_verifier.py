@@ -100,3 +100,53 @@ def test_the_verifier_runs_as_a_plain_script_without_nplhub(tmp_path):
                           cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("OK: entry 5")
+
+
+def make_consistency_bundle(old: int = 6, new: int = 11) -> dict:
+    leaves = [entry_bytes(i, "2026-01-01T00:00:00.000000Z", {"type": "case.step", "n": i}) for i in range(new)]
+    return {
+        "format": verifier.CONSISTENCY_FORMAT,
+        "consistency_proof": [base64.b64encode(p).decode() for p in merkle.consistency_proof(old, leaves)],
+        "old_checkpoint": Checkpoint(ORIGIN, old, merkle.root_hash(leaves[:old])).sign(SIGNER),
+        "checkpoint": Checkpoint(ORIGIN, new, merkle.root_hash(leaves)).sign(SIGNER),
+        "public_key": SIGNER.verifier.encode(),
+    }
+
+
+@pytest.mark.parametrize(("old", "new"), [(1, 1), (1, 11), (4, 11), (6, 11), (8, 9), (11, 11)])
+def test_a_consistency_bundle_shows_the_old_log_is_a_prefix_of_the_new(old, new):
+    result = verifier.check_bundle(make_consistency_bundle(old, new))
+    assert result["ok"], result["reason"]
+    assert (result["old_tree_size"], result["tree_size"]) == (old, new)
+
+
+def test_a_rewritten_history_fails_the_consistency_check():
+    bundle = make_consistency_bundle()
+    forged = [entry_bytes(i, "2026-01-01T00:00:00.000000Z", {"type": "case.step", "n": i + (i == 2)})
+              for i in range(6)]
+    bundle["old_checkpoint"] = Checkpoint(ORIGIN, 6, merkle.root_hash(forged)).sign(SIGNER)
+    assert not verifier.check_bundle(bundle)["ok"]
+
+
+def test_swapped_checkpoints_fail_the_consistency_check():
+    bundle = make_consistency_bundle()
+    bundle["old_checkpoint"], bundle["checkpoint"] = bundle["checkpoint"], bundle["old_checkpoint"]
+    assert not verifier.check_bundle(bundle)["ok"]
+
+
+def test_a_flipped_bit_in_a_consistency_proof_fails():
+    bundle = make_consistency_bundle()
+    flip_proof_element = bytearray(base64.b64decode(bundle["consistency_proof"][0]))
+    flip_proof_element[5] ^= 4
+    bundle["consistency_proof"][0] = base64.b64encode(bytes(flip_proof_element)).decode()
+    assert not verifier.check_bundle(bundle)["ok"]
+
+
+def test_the_standalone_consistency_check_agrees_with_the_reference_on_every_small_pair():
+    leaves = [bytes([i]) for i in range(17)]
+    for new in range(1, 18):
+        for old in range(0, new + 1):
+            old_root = merkle.root_hash(leaves[:old])
+            proof = merkle.consistency_proof(old, leaves[:new]) if old else []
+            assert verifier.consistent(old, new, old_root, merkle.root_hash(leaves[:new]), proof) == \
+                merkle.verify_consistency(old, new, old_root, merkle.root_hash(leaves[:new]), proof)
