@@ -137,3 +137,12 @@ def test_hidden_and_warn_json(database):
     out = json.loads(warn.output)
     assert {"validation", "top_loans", "watch_list"} <= out.keys()
     assert len(out["top_loans"]) <= 5
+
+
+def test_classify_save_stores_the_run_and_keeps_stdout_pure_json(database):
+    env, _, tape = database
+    result = run("risk", "classify", "--save", "--downgraded", "--json", env=env)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert all(r["downgraded"] for r in rows)
+    assert "stored run RR-" in result.stderr
