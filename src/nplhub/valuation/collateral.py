@@ -150,13 +150,14 @@ def allocate_collateral(links: pd.DataFrame, values: pd.DataFrame, claims: pd.Se
 
 def loan_collateral_summary(allocation: pd.DataFrame, loan_ids: pd.Index,
                             claims: pd.Series) -> pd.DataFrame:
-    """Per loan: reference value, prior claims, net value (capped at the claim), dominant type,
+    """Per loan: reference value, prior claims, net value (uncapped, and capped at the claim), dominant type,
     value-weighted tax rate and months to sale, and the number of items."""
     out = pd.DataFrame(index=loan_ids)
     if allocation.empty:
         out["collateral_reference"] = 0.0
         out["collateral_prior"] = 0.0
         out["collateral_net"] = 0.0
+        out["collateral_value"] = 0.0
         out["collateral_type"] = "none"
         out["collateral_tax_rate"] = 0.0
         out["months_to_sale"] = np.nan
@@ -172,8 +173,8 @@ def loan_collateral_summary(allocation: pd.DataFrame, loan_ids: pd.Index,
     ref = sums["reference_value"].reindex(loan_ids).fillna(0.0)
     out["collateral_reference"] = ref
     out["collateral_prior"] = sums["prior_claims"].reindex(loan_ids).fillna(0.0)
-    out["collateral_net"] = np.minimum(sums["net_value"].reindex(loan_ids).fillna(0.0),
-                                       claims.reindex(loan_ids).fillna(0.0))
+    out["collateral_value"] = sums["net_value"].reindex(loan_ids).fillna(0.0)
+    out["collateral_net"] = np.minimum(out["collateral_value"], claims.reindex(loan_ids).fillna(0.0))
     out["collateral_type"] = dominant.reindex(loan_ids).astype("object").fillna("none")
     safe = ref.where(ref > 0, 1.0)
     out["collateral_tax_rate"] = (sums["w_tax"].reindex(loan_ids).fillna(0.0) / safe).where(ref > 0, 0.0)

@@ -59,8 +59,9 @@ def training_frame(disposals: pd.DataFrame, loans: pd.DataFrame | None, cutoff: 
     if loans is not None and len(loans):
         lf = loans.set_index(loans["loan_id"].astype("object"))
         out["counterparty_type"] = out["loan_id"].map(lf["counterparty_type"]).fillna("corporate")
-        claim = lf["claim"].where(lf["claim"] > 0)
-        out["coverage"] = out["loan_id"].map(lf["collateral_net"] / claim).fillna(0.0)
+        # net collateral over the exposure when the case started (the loan may be closed by now)
+        out["coverage"] = (out["loan_id"].map(lf["collateral_value"]).astype("float64").fillna(0.0)
+                           / out["exposure"]).fillna(0.0)
     elif "counterparty_type" in d:
         out["counterparty_type"] = d["counterparty_type"].astype("object")
     out = out[out["route"].isin(ROUTES) & out["exposure"].gt(0) & out["months"].ge(0) & start.notna()]
@@ -68,11 +69,14 @@ def training_frame(disposals: pd.DataFrame, loans: pd.DataFrame | None, cutoff: 
 
 
 def design(frame: pd.DataFrame, route: str | pd.Series) -> Array:
-    """Features plus one-hot routes (collection is the baseline)."""
+    """Features, one-hot routes (collection is the baseline) and route × secured interactions
+    (security matters more on some routes than on others)."""
     x = recovery_features(frame)
     routes = route if isinstance(route, pd.Series) else pd.Series(route, index=frame.index)
     for r in ROUTES[1:]:
         x[f"route_{r}"] = (routes.astype("object") == r).astype("float64").to_numpy()
+    for r in ROUTES[1:]:
+        x[f"secured_{r}"] = x[f"route_{r}"] * x["secured"]
     return x.to_numpy("float64")
 
 
@@ -87,8 +91,8 @@ class RecoveryModels:
 
     def predict(self, loans: pd.DataFrame, route: str) -> tuple[Array, Array]:
         """Recovery rate (share of the claim) and median months for today's loans on `route`."""
-        frame = loans.assign(coverage=np.where(loans["claim"] > 0,
-                                               loans["collateral_net"] / loans["claim"].where(loans["claim"] > 0), 0.0))
+        claim = loans["claim"].where(loans["claim"] > 0)
+        frame = loans.assign(coverage=(loans["collateral_value"] / claim).fillna(0.0))
         x = design(frame, route)
         return self.rate_model.predict(x), self.time_model.predict_median(recovery_features(frame).to_numpy(), route)
 

@@ -19,7 +19,8 @@ from nplhub.valuation.collateral import allocate_collateral, loan_collateral_sum
 LOAN_FRAME_COLUMNS = (
     "loan_id", "counterparty_type", "product", "region", "claim", "book_value", "days_past_due",
     "legal_status", "insolvency_status", "restructure_count", "written_off", "reported_class",
-    "collateral_reference", "collateral_prior", "collateral_net", "collateral_type", "collateral_tax_rate",
+    "collateral_reference", "collateral_prior", "collateral_net", "collateral_value", "collateral_type",
+    "collateral_tax_rate",
     "months_to_sale", "collateral_count", "guarantee_amount", "guarantee_expected",
 )
 

@@ -116,9 +116,11 @@ TRUE_DURATION = {
     "single_transfer": (4.0, 2.0), "judicial_auction": (20.0, 1.6), "debt_to_equity": (30.0, 1.5),
     "write_off": (8.0, 1.0),
 }
-ROUTE_EFFECT = {  # added to the beta mean's logit
+# Route effects on the beta mean's logit; kept moderate so that partial recoveries rarely fall below
+# the two-part model's boundary (1e-3), which would turn them into total losses.
+ROUTE_EFFECT = {
     "collection": 0.0, "restructuring": 0.4, "bulk_transfer": -0.5, "single_transfer": -0.3,
-    "judicial_auction": 0.3, "debt_to_equity": -0.2, "write_off": -1.5,
+    "judicial_auction": 0.3, "debt_to_equity": -0.2, "write_off": -0.8,
 }
 
 
@@ -170,6 +172,7 @@ EXAMPLE_LOAN: dict[str, object] = {
     "claim": 1_000_000.0, "book_value": 600_000.0, "days_past_due": 400.0, "legal_status": "judgment",
     "insolvency_status": "none", "restructure_count": 0, "written_off": False, "reported_class": "doubtful",
     "collateral_reference": 800_000.0, "collateral_prior": 0.0, "collateral_net": 450_000.0,
+    "collateral_value": 450_000.0,
     "collateral_type": "residential", "collateral_tax_rate": 0.06, "months_to_sale": 9.0, "collateral_count": 1,
     "guarantee_amount": 0.0, "guarantee_expected": 0.0,
 }
