@@ -209,3 +209,22 @@ def test_metadata_in_the_yaml_file_may_use_chinese_keys(tmp_path: Path) -> None:
                                     encoding="utf-8")
     tape = _check(path)
     assert tape.meta is not None and tape.meta.portfolio_id == "P-ZH"
+
+
+def test_a_flat_workbook_with_chinese_headers_is_split_into_tables(tmp_path: Path) -> None:
+    from nplhub.datahub.mapping import flat_columns
+    from nplhub.datahub.schema import TABLES
+    from nplhub.datahub.writers import flatten
+
+    flat = flatten(sample_tables())
+    labels = {name: TABLES[table].spec(column).label_zh for name, (table, column) in flat_columns().items()}
+    labels.update({"collateral_region": "抵押物所在地区", "collateral_address": "抵押物地址", "status": "押品状态"})
+    path = tmp_path / "清单.xlsx"
+    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
+        pd.DataFrame({"key": list(SAMPLE_META), "value": list(SAMPLE_META.values())}).to_excel(
+            writer, sheet_name="_meta", index=False)
+        flat.rename(columns=labels).to_excel(writer, sheet_name="贷款清单", index=False)
+    tape = _check(path)
+    assert tape.container == "flat-xlsx"
+    assert tape.ok, errors_of(tape.issues)
+    assert tape.counts["loans"] == 4 and tape.counts["counterparties"] == 3 and tape.counts["loan_collateral"] == 3
