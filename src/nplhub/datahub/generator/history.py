@@ -29,7 +29,6 @@ from nplhub.datahub.generator.frames import lookup
 from nplhub.datahub.generator.loans import SEGMENTS, LoanBook
 
 WINDOW = 36
-GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 NO_END = np.datetime64("9999-12-31", "D")
 
 
@@ -106,22 +105,21 @@ def simulate(rng: np.random.Generator, book: LoanBook, cutoff: np.datetime64) ->
     prev = np.zeros(n, dtype=bool)
     first_npl = np.full(n, -1, dtype=np.int64)
 
-    # Randomised quasi-Monte Carlo for the class draws: each month the loans of a product are put
-    # in a fresh random order and given a golden-ratio (Weyl) sequence with a random shift. Every
-    # loan's uniform is still uniform and independent of its past (the chain's law is exact), but
-    # a product's loans get evenly spread draws, so its count of new NPLs varies less than with
-    # independent draws (the balance-weighted NPL ratio of a small book stays nearer its target).
+    # Randomised quasi-Monte Carlo for the class draws. The loans are ordered by product once;
+    # each month the loan at position p draws frac(p * a + s) with a fresh random step a and shift
+    # s (a Weyl sequence). For any one loan the draw is uniform and independent of its past (s is
+    # fresh each month), so the chain's law is exact; within a product the draws of a month are
+    # evenly spread, so the product's count of new NPLs varies less than with independent draws
+    # (the balance-weighted NPL ratio of a small book stays nearer its target). The step changes
+    # every month, so loans that moved together once do not keep moving together.
     group = (book.segment.astype(np.int16) * 16 + np.unique(book.product, return_inverse=True)[1]).astype(np.int16)
-    sequence = (np.arange(n) * GOLDEN % 1.0).astype(np.float32)
+    position = np.empty(n, dtype=np.float64)
+    position[np.lexsort((rng.random(n), group))] = np.arange(n, dtype=np.float64)
 
-    def spread(shift: float) -> npt.NDArray[np.float32]:
-        perm = rng.permutation(n)
-        order = perm[np.argsort(group[perm], kind="stable")]
-        out = np.empty(n, dtype=np.float32)
-        out[order] = sequence
-        return (out + np.float32(shift)) % np.float32(1.0)
+    def spread(step: float, shift: float) -> npt.NDArray[np.float32]:
+        return ((position * step + shift) % 1.0).astype(np.float32)
 
-    init = np.searchsorted(np.cumsum(INITIAL_CLASS_MIX)[:-1], spread(rng.random()), side="right").astype(np.int8)
+    init = np.searchsorted(np.cumsum(INITIAL_CLASS_MIX)[:-1], spread(rng.random(), rng.random()), side="right").astype(np.int8)
     init[pre] = rng.choice(5, size=npre, p=PRE_WINDOW_CLASS_MIX).astype(np.int8)
     init_dpd = _initial_dpd(rng, init)
     months_before = np.floor((window_start - book.origination).astype(np.int64) / 30.4375).astype(np.int64)
@@ -144,7 +142,7 @@ def simulate(rng: np.random.Generator, book: LoanBook, cutoff: np.datetime64) ->
     for t in range(T):
         me = ends[t]
         u = rng.random((5, n), dtype=np.float32)
-        u[0] = spread(rng.random())
+        u[0] = spread(rng.random(), rng.random())
         alive = (book.origination <= me) & (end > me)
         new = alive & ~prev
         cont = alive & prev

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from nplhub.datahub.generator.frames import as_text
+from nplhub.datahub.generator.frames import as_text, where_or_none
 from nplhub.datahub.generator.truth import Tape
 
 FORMATS = ("csv", "xlsx", "parquet", "flat")
@@ -35,7 +35,7 @@ def _for_text(frame: pd.DataFrame) -> pd.DataFrame:
         if str(out[col].dtype).startswith("datetime64"):
             days = out[col].to_numpy().astype("datetime64[D]")
             text = days.astype(str)
-            out[col] = as_text(np.where(np.isnat(days), None, text).astype(object))
+            out[col] = as_text(where_or_none(~np.isnat(days), text))
     return out
 
 
