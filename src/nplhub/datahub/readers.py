@@ -275,7 +275,7 @@ def _read_parquet(path: Path, name: str, tape: RawTape, digest: Any) -> RawTable
     headers = list(table.column_names)
     columns = [_arrow_to_text(table.column(i)) for i in range(table.num_columns)]
     text = pa.table(columns, names=[f"c{i}" for i in range(len(headers))]) if columns else pa.table({})
-    return RawTable(name=name, source=path.name, headers=headers, data=text)
+    return RawTable(name=name, source=path.name, headers=headers, data=text, first_row=1)  # no header line
 
 
 def _arrow_to_text(column: pa.ChunkedArray) -> pa.ChunkedArray:

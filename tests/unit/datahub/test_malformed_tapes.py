@@ -228,3 +228,11 @@ def test_a_flat_workbook_with_chinese_headers_is_split_into_tables(tmp_path: Pat
     assert tape.container == "flat-xlsx"
     assert tape.ok, errors_of(tape.issues)
     assert tape.counts["loans"] == 4 and tape.counts["counterparties"] == 3 and tape.counts["loan_collateral"] == 3
+
+
+def test_rows_of_a_parquet_tape_are_record_numbers_and_of_a_workbook_sheet_rows(tmp_path: Path) -> None:
+    tables = sample_tables()
+    tables["loans"].loc[2, "product"] = "yacht"
+    for fmt, row in (("parquet", 3), ("xlsx", 4)):
+        tape = _check(write_tables(tables, SAMPLE_META, tmp_path / fmt, fmt))  # type: ignore[arg-type]
+        assert [(i.code, i.row) for i in errors_of(tape.issues)] == [("UNKNOWN_CODE", row)], fmt
