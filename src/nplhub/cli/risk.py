@@ -138,6 +138,7 @@ def matrix_cmd(
     not_rated: str = typer.Option(None, "--not-rated", help="A not-rated state to remove (p_ij / (1 - p_i,NR))."),
     censoring: str = typer.Option("end_of_window", "--censoring",
                                   help="Aalen-Johansen: end_of_window or last_observation."),
+    horizon: int = typer.Option(None, "--horizon", help="Also give the matrix over this many periods (P^n)."),
     snapshot: str = SNAPSHOT, as_json: bool = JSON,
 ) -> None:
     """Migration matrix: cohort (with multinomial intervals) or Aalen-Johansen / 迁徙矩阵."""
@@ -149,7 +150,7 @@ def matrix_cmd(
     try:
         if input_file is not None:
             out = svc.matrix_from_file(input_file, method, period=period, cohorts=cohorts, ci_method=ci,
-                                       alpha=alpha, not_rated=not_rated, censoring=censoring)
+                                       alpha=alpha, not_rated=not_rated, censoring=censoring, horizon=horizon)
         else:
             _, tables = svc.load_snapshot(platform().uow(), snapshot, ("loan_states",))
             out = svc.loan_state_matrix(tables, method)

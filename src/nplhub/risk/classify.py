@@ -402,11 +402,11 @@ def _upgrade_check(out: pd.DataFrame, reported: np.ndarray, interim: np.ndarray,
     reps = tables.get("repayments")
     need = max(rules.upgrade_instalments, 1)
     paid_ok = np.zeros(n, dtype=bool)
-    if reps is not None and len(reps):
+    if reps is not None and len(reps) and "amount_due" in reps:  # without amounts due nothing is verifiable
         cand_ids = out.loc[candidates, "loan_id"]
         r = reps[reps["loan_id"].isin(cand_ids)].copy()
         r["m"] = month_index(r["month"])
-        r = r[(r["m"] <= as_of.year * 12 + as_of.month) & (r.get("amount_due", 0) > 0)].sort_values("m")
+        r = r[(r["m"] <= as_of.year * 12 + as_of.month) & (r["amount_due"].fillna(0) > 0)].sort_values("m")
         r["full"] = r["amount_paid"].fillna(0) >= r["amount_due"] - np.maximum(1.0, 0.005 * r["amount_due"])
         tail = r.groupby("loan_id").tail(need)
         agg = tail.groupby("loan_id")["full"].agg(["sum", "count"])

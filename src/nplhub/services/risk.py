@@ -20,7 +20,7 @@ from nplhub.domain.errors import DomainError, NotFound
 from nplhub.domain.events import GenericEvent
 from nplhub.risk.aalen_johansen import AalenJohansenEstimator
 from nplhub.risk.classify import ClassificationResult, classify
-from nplhub.risk.generator import remove_not_rated
+from nplhub.risk.generator import generator, multi_period, remove_not_rated
 from nplhub.risk.hidden import HiddenNplResult, detect_hidden_npl
 from nplhub.risk.history import HistoryError, history_from_loan_states, state_history
 from nplhub.risk.metrics import supervisory_metrics
@@ -137,7 +137,7 @@ def snapshot_metrics(uow: AbstractUnitOfWork, date_from: Any, date_to: Any,
 def matrix_from_frame(frame: pd.DataFrame, method: str = "cohort", *, period: float = 1.0,
                       cohorts: int | None = None, ci_method: str = "goodman", alpha: float = 0.05,
                       absent_state: Any = None, not_rated: Any = None,
-                      censoring: str = "end_of_window") -> dict[str, Any]:
+                      censoring: str = "end_of_window", horizon: int | None = None) -> dict[str, Any]:
     if method not in METHODS:
         raise RiskInputError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
     try:
@@ -153,12 +153,28 @@ def matrix_from_frame(frame: pd.DataFrame, method: str = "cohort", *, period: fl
     out = est.to_dict()
     out["observations"] = history.size
     out["entities"] = int(np.unique(history.entity).size)
+    one = np.asarray(out["matrix"])
+    out["generator"] = _generator_or_none(one)
+    if horizon is not None:
+        if horizon < 1:
+            raise RiskInputError(f"--horizon must be a positive number of periods, not {horizon}")
+        out["multi_period"] = {"periods": horizon, "matrix": multi_period(one, horizon).tolist()}
     if not_rated is not None:
         states = list(out["states"])
         key = _match_state(not_rated, states)
         adjusted, kept = remove_not_rated(np.asarray(out["matrix"]), states, key)
         out["not_rated_removed"] = {"state": key, "states": kept, "matrix": adjusted.tolist()}
     return out
+
+
+def _generator_or_none(p: np.ndarray) -> list[list[float]] | None:
+    """The (regularised) generator of a one-period matrix, or None where the logarithm fails."""
+    try:
+        with np.errstate(all="ignore"):
+            g = generator(p)
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    return g.tolist() if np.all(np.isfinite(g)) else None
 
 
 def _match_state(value: Any, states: list[Any]) -> Any:
