@@ -277,7 +277,7 @@ class Debtors:
         """The counterparty column for every loan (None where unknown), or None if absent."""
         if self._cps is None or self._pos is None or column not in self._cps:
             return None
-        values = np.append(self._cps[column].to_numpy(dtype=object), None)
+        values = np.append(self._cps[column].to_numpy(dtype=object), np.array([None], dtype=object))
         per_debtor = values[np.where(self._pos < 0, len(values) - 1, self._pos)]
         return per_debtor[self.code] if len(per_debtor) else np.full(len(self.code), None, dtype=object)
 
