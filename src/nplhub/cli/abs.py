@@ -78,14 +78,24 @@ def run_cmd(deal_path: Path = DEAL,
             seed: int = typer.Option(20240601, "--seed", help="Seed of the Monte Carlo."),
             haircut: float = HAIRCUT, delay: float = DELAY,
             workers: int = typer.Option(1, "--workers", min=1, max=64, help="Threads for the Monte Carlo."),
+            level_sys: float = typer.Option(0.15, "--level-sys", min=0.0, max=3.0,
+                                            help="Monte Carlo: systematic volatility of the recovery level."),
+            level_idio: float = typer.Option(0.40, "--level-idio", min=0.0, max=3.0,
+                                             help="Monte Carlo: idiosyncratic (per loan) volatility of the level."),
+            timing_sys: float = typer.Option(0.15, "--timing-sys", min=0.0, max=3.0,
+                                             help="Monte Carlo: systematic volatility of the recovery timing."),
+            timing_idio: float = typer.Option(0.30, "--timing-idio", min=0.0, max=3.0,
+                                              help="Monte Carlo: idiosyncratic volatility of the timing."),
             as_json: bool = JSON) -> None:
     """Run the waterfall (and a Monte Carlo) on a deal / 运行现金流瀑布."""
+    from nplhub.securitization.montecarlo import ShockModel
     from nplhub.services import securitization as svc
 
     try:
         deal, loans = _load(deal_path)
+        shocks = ShockModel(level_sys, level_idio, timing_sys, timing_idio)
         result = svc.run_deal(deal, svc.RunOptions(scenarios=scenarios, seed=seed, haircut=haircut,
-                                                   delay_months=delay, workers=workers), loans)
+                                                   delay_months=delay, workers=workers, shocks=shocks), loans)
     except DomainError as exc:
         raise _fail(exc) from None
     if as_json:

@@ -90,3 +90,12 @@ def test_without_json_the_run_prints_tables_for_people() -> None:
     assert result.exit_code == 0, result.output
     for word in ("class_a", "class_j", "Monte Carlo", "2026-07-31"):
         assert word in result.output
+
+
+def test_the_shock_volatilities_can_be_set_and_more_systematic_risk_costs_the_senior() -> None:
+    deal = str(EXAMPLES / "cn_npl_two_tranche.yaml")
+    calm = run_json("abs", "run", deal, "--scenarios", "500", "--level-sys", "0.05")
+    wild = run_json("abs", "run", deal, "--scenarios", "500", "--level-sys", "0.8")
+    assert wild["monte_carlo"]["shocks"]["level_systematic"] == 0.8
+    assert (wild["monte_carlo"]["tranches"]["senior"]["expected_loss"]
+            > calm["monte_carlo"]["tranches"]["senior"]["expected_loss"])
