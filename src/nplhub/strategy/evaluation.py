@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from nplhub.strategy.constraints import PlanConstraints
 from nplhub.strategy.options import OptionSet
@@ -47,13 +48,13 @@ def evaluate(option_set: OptionSet, c: PlanConstraints, chosen: np.ndarray) -> l
         used = float(opts["legal_cost"].to_numpy(dtype=float)[chosen].sum())
         out.append(Usage("legal_budget", "legal-cost budget", used, c.legal_budget, within(used, c.legal_budget)))
     if c.has_capacity:
-        branch = opts["branch_id"].to_numpy()[chosen]
-        work = opts["workload"].to_numpy(dtype=float)[chosen]
+        load = pd.Series(opts["workload"].to_numpy(dtype=float)[chosen]).groupby(
+            opts["branch_id"].to_numpy()[chosen]).sum()
         for br in sorted(set(opts["branch_id"])):
             officers = c.officers_at(str(br))
             if officers is None:
                 continue
-            used = float(work[branch == br].sum())
+            used = float(load.get(br, 0.0))
             cap = officers * c.cases_per_officer
             out.append(Usage("branch_capacity", str(br), used, cap, within(used, cap)))
     if c.npl_target is not None:
@@ -65,12 +66,12 @@ def evaluate(option_set: OptionSet, c: PlanConstraints, chosen: np.ndarray) -> l
         out.append(Usage("loss_limit", "charge beyond provisions this year", used, c.loss_limit,
                          within(used, c.loss_limit)))
     if c.package_min_accounts:
-        groups = opts["package_group"].to_numpy()[chosen]
-        channels = opts["channel"].to_numpy()[chosen]
-        for g in sorted(set(groups) - {""}):
-            count = int((groups == g).sum())
-            need = option_set.min_accounts.get(str(channels[groups == g][0]), 1)
-            out.append(Usage("package_min", g, float(count), float(need), count >= need))
+        picked = pd.DataFrame({"g": opts["package_group"].to_numpy()[chosen], "ch": opts["channel"].to_numpy()[chosen]})
+        picked = picked[picked["g"] != ""]
+        for g, grp in picked.groupby("g", sort=True):
+            count = len(grp)
+            need = option_set.min_accounts.get(str(grp["ch"].iloc[0]), 1)
+            out.append(Usage("package_min", str(g), float(count), float(need), count >= need))
     return out
 
 

@@ -26,6 +26,7 @@ from nplhub.strategy.constraints import PlanConstraints
 from nplhub.strategy.evaluation import evaluate, is_feasible, npl_ratio_after
 from nplhub.strategy.formulation import SCALE, Problem, formulate, prune_dominated
 from nplhub.strategy.greedy import greedy_plan
+from nplhub.strategy.lagrange import lagrangian_solve, loan_of_columns
 from nplhub.strategy.options import OptionSet
 
 ASSIGNMENT_COLUMNS = ("loan_id", "route", "npv", "claim", "balance", "branch_id", "province", "collateral_class",
@@ -128,7 +129,10 @@ def _solve(p: Problem, time_limit: float, gap: float, stats: dict[str, Any]) -> 
         ok = bool(np.all(p.b_ub >= -1e-9))
         return (np.sort(p.fixed) if ok else None), ("optimal" if ok else "infeasible"), p.fixed_npv
     if p.n_x > LARGE:
-        result = _relax_and_fix(p, time_limit, gap, stats)
+        def restricted(cols: np.ndarray, fixed_x: np.ndarray, seconds: float) -> tuple[np.ndarray | None, str, float]:
+            return _milp(p, cols, seconds, gap, stats, fixed_x=fixed_x)
+
+        result = lagrangian_solve(p, time_limit, gap, stats, restricted)
         if result is not None:
             return result
     return _milp(p, np.arange(p.c.size), time_limit, gap, stats)
@@ -191,7 +195,7 @@ def _relax_and_fix(p: Problem, time_limit: float, gap: float,
     p.lp_duals = -np.asarray(lp.ineqlin.marginals)
     v = lp.x
     frac = np.abs(v - np.round(v)) > 1e-6
-    loan_of = np.asarray(p.a_eq[:, : p.n_x].argmax(axis=0)).ravel()
+    loan_of = loan_of_columns(p)
     open_loans = np.unique(loan_of[frac[: p.n_x]])
     open_groups = np.flatnonzero(frac[p.n_x:])
     cols_x = np.flatnonzero(np.isin(loan_of, open_loans))

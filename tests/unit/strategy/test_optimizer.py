@@ -160,3 +160,28 @@ def test_an_impossible_npl_target_is_rejected_with_a_plain_message() -> None:
     c = PlanConstraints(npl_target=0.0, deadline_months=0.5, total_loans=float(loans["balance"].sum()))
     with pytest.raises(PlanInfeasible, match="NPL-ratio target"):
         optimise(build_options(values, loans, RULES, c), c)
+
+
+def test_the_lagrangian_path_for_large_books_agrees_with_the_full_programme(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nplhub.strategy.optimizer as optimizer_module
+
+    loans, values = small_case(500, 12)
+    opts0 = build_options(values, loans, RULES)
+    best = opts0.best_routes()
+    removed = best["removable"].sum()
+    total = opts0.npl_balance / 0.03
+    c = PlanConstraints(legal_budget=0.8 * best["legal_cost"].sum(), default_officers=0.8 * best["workload"].sum() / 80,
+                        npl_target=0.97 * (opts0.npl_balance - removed) / (total - removed), total_loans=total,
+                        package_min_accounts=True)
+    opts = build_options(values, loans, RULES, c)
+    exact = optimise(opts, c, mip_rel_gap=1e-4, baseline=False, time_limit=8)
+    monkeypatch.setattr(optimizer_module, "LARGE", 0)
+    large = optimise(opts, c, mip_rel_gap=1e-4, baseline=False, time_limit=8)
+    assert large.status.startswith("lagrangian")
+    assert is_feasible(opts, c, opts.options.reset_index().merge(
+        large.assignments[["loan_id", "route"]], on=["loan_id", "route"])["index"].to_numpy())
+    # each path's bound holds for the other's plan, and the two plans agree within the gaps
+    assert large.dual_bound >= exact.objective_npv * (1 - 1e-9)
+    assert exact.dual_bound >= large.objective_npv * (1 - 1e-9)
+    assert large.gap < 1e-3
+    assert large.objective_npv == pytest.approx(exact.objective_npv, rel=1e-3)
