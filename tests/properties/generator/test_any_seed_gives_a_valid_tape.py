@@ -35,6 +35,10 @@ def test_any_seed_size_and_cutoff_give_a_consistent_tape(loans: int, seed: int, 
                          ("disposals", "start_date"), ("collateral", "appraisal_date")):
         assert (t[name][column].to_numpy() <= limit).all(), name
     assert (t["loans"]["outstanding_principal"] >= 0).all()
+    e = t["enforcement"]
+    assert not (e["judgment_date"] < e["filed_date"]).any()
+    assert not (e["sale_date"] < e["judgment_date"]).any()
+    assert (e["filed_date"].to_numpy() <= limit).all()
 
 
 @settings(max_examples=30, deadline=None)

@@ -175,3 +175,5 @@ def test_enforcement_reaches_every_stage_and_follows_the_auction_ladder(large_ta
     assert (sold["sale_price"] >= sold["start_price"] - 0.01).all()
     assert (e.loc[e["stage"] == "auction_2", "failed_auctions"] >= 1).all()
     assert (e.loc[e["stage"] == "sell_off", "failed_auctions"] >= 2).all()
+    assert not (e["judgment_date"] < e["filed_date"]).any()
+    assert not (e["sale_date"] < e["judgment_date"]).any()

@@ -47,7 +47,8 @@ def enforcement_frame(rng: np.random.Generator, out: DisposalOutcome, loan_ids: 
     stage[resolved & (outcome == "in_kind")] = "in_kind"
     stage[resolved & ((outcome == "terminated") | ~is_jud)] = "terminated"
 
-    filed = start + np.round(span * 0.05 + rng.integers(5, 40, n)).astype("timedelta64[D]")
+    lag = np.minimum(np.round(span * 0.05 + rng.integers(5, 40, n)), np.floor(span * 0.2))
+    filed = start + lag.astype(np.int64).astype("timedelta64[D]")
     filed = np.minimum(filed, cutoff_d)
     judgment = start + np.round(span * STAGE_AT[1]).astype("timedelta64[D]")
     has_judgment = (stage_idx >= 1) | resolved
