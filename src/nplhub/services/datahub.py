@@ -165,7 +165,7 @@ def demo_step(ctx: Any) -> dict[str, object]:
     headline: dict[str, object] = {
         "snapshot": result.snapshot_id,
         "loans / 贷款笔数": summary["loans"],
-        "balance / 贷款余额 (yuan)": summary["balance"],
+        "balance / 贷款余额 (yuan)": f"{Decimal(summary['balance']):,.2f}",
         "NPL ratio / 不良率": f"{summary['npl_ratio']:.2%}",
     }
     for row in summary["by_class"]:
