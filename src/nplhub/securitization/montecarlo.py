@@ -9,7 +9,9 @@ with Zₚ, Wₚ standard normal and Lᵢₚ = exp(σᵢ εᵢₚ)/c, Mᵢₚ = e
 standard normals quantised to 2¹⁶ levels (inverse-CDF at the level mid-points, rescaled to unit
 variance; c, c' make the factors' means exactly one), indexed by two 16-bit fields of the
 generator's raw 64-bit words (one word serves two loans). Times are in float32 (a day is resolved to well under a thousandth).
-Costs move with the recovery level. Paths are processed in chunks, each with its own child of
+σᵢ is the model's, or each loan's own when the recoveries carry one (from the valuation's p10
+and p90: σ = ln(p90/p10)/2.563, on a 0.01 grid up to 1.5, cᵢ then per loan). Costs move with the
+recovery level. Paths are processed in chunks, each with its own child of
 `SeedSequence(seed)`, so results do not depend on the number of threads; each thread keeps its
 own work buffers, so that the hot loop allocates (and page-faults) nothing per chunk.
 """
@@ -39,6 +41,22 @@ def _quantised_normal() -> np.ndarray:
 
 
 _Q = _quantised_normal()
+_Q32 = _Q.astype(np.float32)
+
+
+SIGMA_STEP = 0.01
+SIGMA_MAX = 1.5
+
+
+def _per_loan_sigma(level_sigma: np.ndarray, default: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each loan's level volatility (NaN: `default`) on a 0.01 grid up to 1.5, as float32, and
+    the exact mean of exp(σ·q) over the quantised normal for it, computed in float32 as the draw
+    does (one pass over the table per distinct σ): dividing by it makes the factor's mean one."""
+    sigma = np.where(np.isnan(level_sigma), default, level_sigma)
+    sigma = (np.round(np.clip(sigma, 0.0, SIGMA_MAX) / SIGMA_STEP) * SIGMA_STEP).astype(np.float32)
+    values, inverse = np.unique(sigma, return_inverse=True)
+    means = np.array([np.exp(v * _Q32).mean(dtype=np.float64) for v in values])
+    return sigma, means[inverse]
 
 
 @dataclass(frozen=True)
@@ -112,6 +130,10 @@ class DealMonteCarlo:
         s = self.shocks
         self._level_tab = np.exp(s.level_idiosyncratic * _Q)
         self._level_tab /= self._level_tab.mean()
+        self._sigma: np.ndarray | None = None
+        if recoveries.level_sigma is not None:  # each loan its own volatility, mean one exactly
+            self._sigma, mean = _per_loan_sigma(recoveries.level_sigma, s.level_idiosyncratic)
+            self._amount = amount / mean
         self._timing_tab = (s.timing_idiosyncratic * _Q
                             - np.log(np.exp(s.timing_idiosyncratic * _Q).mean())).astype(np.float32)
         self._dates = deal.payment_dates()
@@ -167,8 +189,14 @@ class DealMonteCarlo:
         n = len(self._amount)
         words = rng.bit_generator.random_raw((B * n + 1) // 2)  # 64 random bits = four 16-bit indices
         idx = words.view(np.uint16)[: 2 * B * n].reshape(B, n, 2)
-        np.take(self._level_tab, idx[:, :, 0], out=level, mode="clip")
-        np.multiply(level, self._amount, out=level)  # the systematic factor is applied to the sums
+        if self._sigma is None:
+            np.take(self._level_tab, idx[:, :, 0], out=level, mode="clip")
+            np.multiply(level, self._amount, out=level)  # the systematic factor is applied to the sums
+        else:
+            np.take(_Q32, idx[:, :, 0], out=t, mode="clip")
+            np.multiply(t, self._sigma, out=t)
+            np.exp(t, out=t)
+            np.multiply(t, self._amount, out=level)
         np.take(self._timing_tab, idx[:, :, 1], out=t, mode="clip")
         np.add(t, self._log_days, out=t)
         np.add(t, sys_timing[:, None], out=t)

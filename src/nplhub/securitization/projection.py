@@ -23,13 +23,15 @@ DAYS_PER_MONTH = 365.25 / 12
 
 @dataclass(frozen=True)
 class LoanRecoveries:
-    """Arrays aligned by loan: id, gross recovery, costs, months after the cut-off, BP NPV."""
+    """Arrays aligned by loan: id, gross recovery, costs, months after the cut-off, BP NPV, and
+    optionally each loan's own volatility of the recovery level (NaN: the model's default)."""
 
     loan_id: np.ndarray
     amount: np.ndarray
     costs: np.ndarray
     months: np.ndarray
     bp_npv: np.ndarray
+    level_sigma: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.amount.shape[0])
@@ -91,9 +93,26 @@ def from_valuation(frame: Any, bp_rate: float = 0.035, routes: list[str] | None 
     best = rows.sort_values(["loan_id", "npv"], ascending=[True, False]).drop_duplicates("loan_id")
     if max_loans is not None:
         best = best.sort_values("npv", ascending=False, kind="stable").head(max_loans)
-    return from_arrays(best["loan_id"].to_numpy(), best["gross_recovery"].to_numpy(dtype=float),
-                       best["costs"].to_numpy(dtype=float), best["months_to_recovery"].to_numpy(dtype=float),
-                       bp_rate)
+    rec = from_arrays(best["loan_id"].to_numpy(), best["gross_recovery"].to_numpy(dtype=float),
+                      best["costs"].to_numpy(dtype=float), best["months_to_recovery"].to_numpy(dtype=float),
+                      bp_rate)
+    if {"p10", "p90"} <= set(best.columns):
+        sigma = sigma_from_quantiles(best["p10"].to_numpy(dtype=float), best["p90"].to_numpy(dtype=float))
+        if np.isfinite(sigma).any():
+            rec = replace(rec, level_sigma=sigma)
+    return rec
+
+
+Z90 = 1.2815515655446004  # the standard normal's 90% quantile
+
+
+def sigma_from_quantiles(p10: np.ndarray, p90: np.ndarray) -> np.ndarray:
+    """A lognormal's volatility from its 10% and 90% quantiles, ln(p90/p10)/(2·z₀.₉); NaN where
+    the quantiles are missing or not both positive (the valuation simulates only some loans)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ok = np.isfinite(p10) & np.isfinite(p90) & (p10 > 0) & (p90 >= p10)
+        sigma = np.where(ok, np.log(np.where(ok, p90 / np.where(ok, p10, 1.0), 1.0)) / (2 * Z90), np.nan)
+    return np.minimum(sigma, 3.0)
 
 
 def from_segments(segments: list[Segment], bp_rate: float = 0.035) -> LoanRecoveries:

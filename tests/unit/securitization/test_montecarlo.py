@@ -93,3 +93,19 @@ def test_what_a_remote_worker_receives_survives_pickling(cn) -> None:
     remote = _remote_chunk(spec, 100, pickle.loads(pickle.dumps(seed)))
     here = DealMonteCarlo(deal, rec, chunk=100).run_chunk(100, seed)
     np.testing.assert_array_equal(remote["sub"][0], here["sub"][0])
+
+
+def test_a_loans_own_volatility_replaces_the_models_and_keeps_the_mean_level(cn) -> None:
+    from dataclasses import replace
+
+    deal, rec = cn
+    flat = replace(rec, level_sigma=np.zeros(len(rec)))  # every loan certain of its level
+    mc = DealMonteCarlo(deal, flat, rec, ShockModel(0, 0.9, 0, 0), chunk=50)
+    drawn = mc.draw_inputs(4, np.random.SeedSequence(2))
+    base = projection.period_inputs(deal, rec)
+    assert np.abs(drawn.collections - base.collections[:, None]).max() <= 1
+    wide = replace(rec, level_sigma=np.full(len(rec), 0.8))
+    mc = DealMonteCarlo(deal, wide, rec, ShockModel(0, 0.0, 0, 0), chunk=1000)
+    total = mc.draw_inputs(1000, np.random.SeedSequence(3)).collections.sum(axis=0)
+    assert total.std() > 0
+    assert total.mean() == pytest.approx(base.collections.sum(), rel=0.01)  # mean one: 800 loans x 1,000 paths

@@ -96,3 +96,15 @@ def test_a_portfolio_pool_must_be_loaded_through_the_services() -> None:
     deal = deal.model_copy(update={"pool": deal.pool.model_copy(update={"portfolio": PortfolioSelection(max_loans=3)})})
     with pytest.raises(DomainError, match="from the portfolio"):
         projection.from_pool(deal)
+
+
+def test_each_loans_level_volatility_comes_from_its_valuation_quantiles() -> None:
+    frame = valuation_frame()
+    frame.loc[frame["loan_id"] == "L1", ["p10", "p90"]] = [500.0, 500.0 * np.exp(2 * projection.Z90 * 0.3)]
+    rec = projection.from_valuation(frame)
+    sigma = dict(zip(rec.loan_id, rec.level_sigma))
+    assert sigma["L1"] == pytest.approx(0.3)
+    assert np.isnan(sigma["L2"])  # no simulated quantiles for L2: the model's default applies
+    assert projection.from_valuation(valuation_frame()).level_sigma is None
+    bad = projection.sigma_from_quantiles(np.array([-1.0, 10.0, np.nan]), np.array([5.0, 5.0, 1.0]))
+    assert np.isnan(bad).all()
