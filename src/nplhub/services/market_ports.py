@@ -107,6 +107,15 @@ class MarketRepository(abc.ABC):
     @abc.abstractmethod
     def last_bid_time(self, listing_id: str) -> datetime | None: ...
 
+    @abc.abstractmethod
+    def defer_durability(self) -> None:
+        """Let this unit of work's commit return before its log is flushed (PostgreSQL
+        `synchronous_commit = off`); the caller must not acknowledge anything until `make_durable`."""
+
+    @abc.abstractmethod
+    def make_durable(self) -> None:
+        """Make this unit of work's commit wait for the log flush, which covers every commit before it."""
+
     # investors and registrations
     @abc.abstractmethod
     def put_investor(self, investor: Investor, at: datetime) -> None: ...

@@ -11,6 +11,14 @@ only after its batch is committed, so an acknowledged bid is durable, binding an
 Bid times are the server's arrival times (网拍规定 第20条), stamped when the bid enters the queue,
 in queue order. The row lock is still taken per batch, so direct `place_bid` writers in other
 processes stay correct beside a sequencer.
+
+Pipelined flush (`pipelined=True`, the default): on PostgreSQL a batch commits with
+`synchronous_commit = off`, so the row lock is released without waiting for the disk, and the next
+batch starts at once; a flusher thread then commits a transaction that waits for the log flush (which
+covers every earlier commit, the log being sequential) and only then acknowledges the bids of the
+batches committed before it. No caller is told "accepted" before its bid is on disk; a crash loses
+only bids nobody was told about (and everything after them in the log, consistently). On SQLite both
+steps are no-ops (WAL mode with synchronous=NORMAL).
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from nplhub.marketplace.auction import BidRejected
+from nplhub.services.market_ports import MarketRepository
 from nplhub.services.marketplace import BidReceipt, BidRequest, Clock, apply_bids, utc_now
 
 
@@ -36,10 +45,16 @@ class _Pending:
 class BidSequencer:
     """Serialises and batches the bids of each lot; `submit` blocks until the bid is committed."""
 
-    def __init__(self, uow_factory: Callable[..., Any], *, clock: Clock = utc_now, max_batch: int = 500) -> None:
+    def __init__(self, uow_factory: Callable[..., Any], *, clock: Clock = utc_now, max_batch: int = 500,
+                 pipelined: bool = True) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.max_batch = max_batch
+        self.pipelined = pipelined
+        self._awaiting: list[_Pending] = []
+        self._flush_cv = threading.Condition()
+        self._flusher: threading.Thread | None = None
+        self.flushes = 0
         self._queues: dict[str, queue.SimpleQueue[_Pending | None]] = {}
         self._workers: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
@@ -90,18 +105,56 @@ class BidSequencer:
                 return
 
     def _process(self, listing_id: str, batch: list[_Pending]) -> None:
+        deferred = False
         try:
             outcomes: list[BidReceipt | BidRejected] = apply_bids(
-                self.uow_factory(immediate=True), listing_id, [p.request for p in batch], clock=self.clock)
+                self.uow_factory(immediate=True), listing_id, [p.request for p in batch], clock=self.clock,
+                durable=not self.pipelined)
             self.batches += 1
             self.bids += len(batch)
             for p, o in zip(batch, outcomes):
                 p.outcome = o
+            if self.pipelined and any(isinstance(o, BidReceipt) for o in outcomes):
+                deferred = True
+                self._await_flush(batch)
         except BaseException as exc:  # the whole batch failed together: nothing was committed
             for p in batch:
                 p.outcome = exc
         finally:
+            if not deferred:
+                for p in batch:
+                    p.done.set()
+
+    def _await_flush(self, batch: list[_Pending]) -> None:
+        with self._flush_cv:
+            if self._flusher is None:
+                self._flusher = threading.Thread(target=self._flush_loop, daemon=True, name="bids-flush")
+                self._flusher.start()
+            self._awaiting.extend(batch)
+            self._flush_cv.notify()
+
+    def _flush_loop(self) -> None:
+        while True:
+            with self._flush_cv:
+                while not self._awaiting and not self._closed:
+                    self._flush_cv.wait()
+                if not self._awaiting and self._closed:
+                    return
+                batch, self._awaiting = self._awaiting, []
+            error: BaseException | None = None
+            for _attempt in range(3):
+                try:
+                    with self.uow_factory() as uow:
+                        uow.get(MarketRepository).make_durable()  # type: ignore[type-abstract]
+                        uow.commit()
+                    error = None
+                    break
+                except BaseException as exc:  # retried: the bids are committed, only their flush is awaited
+                    error = exc
+            self.flushes += 1
             for p in batch:
+                if error is not None:
+                    p.outcome = RuntimeError(f"bid committed but its durability is unconfirmed: {error}")
                 p.done.set()
 
     def close(self) -> None:
@@ -112,3 +165,7 @@ class BidSequencer:
                 q.put(None)
         for w in self._workers.values():
             w.join()
+        with self._flush_cv:
+            self._flush_cv.notify_all()
+        if self._flusher is not None:
+            self._flusher.join()

@@ -344,12 +344,14 @@ class BidRequest:
 
 
 def apply_bids(uow: AbstractUnitOfWork, listing_id: str, requests: Sequence[BidRequest], *,
-               clock: Clock = utc_now) -> list[BidReceipt | BidRejected]:
+               clock: Clock = utc_now, durable: bool = True) -> list[BidReceipt | BidRejected]:
     """Apply bids to one lot in one unit of work, in the given order: one row lock, one commit.
 
     Each request gets its receipt or its refusal; a refused bid changes nothing. A bid's time is
     its arrival (or the clock after the lock), never earlier than the lot's last stored bid, so bid
-    times follow the acceptance order. The caller commits nothing: this function commits."""
+    times follow the acceptance order. The caller commits nothing: this function commits. With
+    `durable=False` the commit may return before the log flush: the caller (the sequencer) must
+    acknowledge the bids only after a later `make_durable` commit."""
     out: list[BidReceipt | BidRejected] = []
     with uow:
         repo = _repo(uow)
@@ -398,6 +400,8 @@ def apply_bids(uow: AbstractUnitOfWork, listing_id: str, requests: Sequence[BidR
         if accepted_all or state != lot.state:
             repo.add_bids(listing_id, accepted_all)
             repo.save_lot(listing_id, state, status, closed_at=floor if result else None)
+            if not durable:
+                repo.defer_durability()
             uow.commit()
     return out
 

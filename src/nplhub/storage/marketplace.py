@@ -151,11 +151,21 @@ class SqlMarketRepository(MarketRepository):
         self.conn.execute(update(market_listings).where(market_listings.c.listing_id == listing_id).values(**values))
 
     def add_bids(self, listing_id: str, bids: Sequence[AcceptedBid]) -> None:
-        if bids:
-            self.conn.execute(insert(market_bids), [
-                {"listing_id": listing_id, "seq": b.seq, "bidder_id": b.bidder_id, "amount": b.amount,
-                 "placed_at": b.placed_at, "automatic": b.automatic, "preemption_order": b.preemption_order}
-                for b in bids])
+        if not bids:
+            return
+        if self.postgres:  # one statement for the whole batch, its text constant (prepared once)
+            self.conn.exec_driver_sql(
+                "INSERT INTO market_bids (listing_id, seq, bidder_id, amount, placed_at, automatic, preemption_order) "
+                "SELECT * FROM unnest(%s::varchar[], %s::int[], %s::varchar[], %s::numeric[], %s::timestamptz[], "
+                "%s::bool[], %s::int[])",
+                ([listing_id] * len(bids), [b.seq for b in bids], [b.bidder_id for b in bids],
+                 [b.amount for b in bids], [b.placed_at for b in bids], [b.automatic for b in bids],
+                 [b.preemption_order for b in bids]))
+            return
+        self.conn.execute(insert(market_bids), [
+            {"listing_id": listing_id, "seq": b.seq, "bidder_id": b.bidder_id, "amount": b.amount,
+             "placed_at": b.placed_at, "automatic": b.automatic, "preemption_order": b.preemption_order}
+            for b in bids])
 
     def bids(self, listing_id: str) -> list[AcceptedBid]:
         rows = self.conn.execute(select(market_bids).where(market_bids.c.listing_id == listing_id)
@@ -172,6 +182,14 @@ class SqlMarketRepository(MarketRepository):
         q = (select(market_bids.c.placed_at).where(market_bids.c.listing_id == listing_id)
              .order_by(market_bids.c.seq.desc()).limit(1))
         return _aware(self.conn.execute(q).scalar_one_or_none())
+
+    def defer_durability(self) -> None:
+        if self.postgres:
+            self.conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+    def make_durable(self) -> None:
+        if self.postgres:  # an assigned transaction id makes the commit write a record and wait for its flush
+            self.conn.exec_driver_sql("SELECT txid_current()")
 
     # -- investors and registrations -------------------------------------------------------------
     def put_investor(self, investor: Investor, at: datetime) -> None:

@@ -88,6 +88,7 @@ def test_fifty_concurrent_bidders_lose_no_bid_and_the_highest_valid_bid_wins(mig
         assert not errors, errors[:3]
         if sequencer is not None:
             assert 0 < sequencer.batches < sequencer.bids  # bids were committed in groups
+            assert 0 < sequencer.flushes <= sequencer.batches  # acknowledged only after a durable flush
         assert len(receipts) + len(rejected) == BIDDERS * BIDS_PER_BIDDER
         assert set(rejected) <= {"below_minimum", "proxy"}
 
