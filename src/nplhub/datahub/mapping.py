@@ -138,4 +138,8 @@ def flat_header_aliases() -> dict[str, str]:
             if flat_name != column and key in header_aliases(TABLES["loans"]):
                 continue
             aliases.setdefault(key, flat_name)
+        # other exporters prefix every borrower or collateral column: counterparty_name, collateral_lien_rank
+        prefixes = {"counterparties": ("counterparty_", "borrower_"), "collateral": ("collateral_",)}
+        for prefix in prefixes.get(table_name, ()):
+            aliases.setdefault(prefix + column, flat_name)
     return aliases

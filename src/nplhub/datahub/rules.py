@@ -53,7 +53,13 @@ def check_cross_table(tables: dict[str, pa.Table], rows: dict[str, np.ndarray], 
             parent = tables[ref.table].column(ref.target).combine_chunks() if ref.table in tables \
                 else pa.array([], pa.string())
             dangling = _np(pc.and_(pc.is_valid(child), pc.invert(pc.is_in(child, value_set=parent))))
-            log.cells(name, rows[name], dangling, ref.column, child, "DANGLING_REFERENCE", _dangling_message(ref))
+            if ref.history:
+                log.cells(name, rows[name], dangling, ref.column, child, "UNKNOWN_LOAN",
+                          lambda _i, v: f"loan_id {v} is not in the loans table (a loan that has left the book?); "
+                          "its history is kept", "warning")
+            else:
+                log.cells(name, rows[name], dangling, ref.column, child, "DANGLING_REFERENCE",
+                          _dangling_message(ref))
         for order in spec.date_orders:
             earlier = table.column(order.earlier)
             later = table.column(order.later)

@@ -46,9 +46,14 @@ class FieldSpec:
 
 @dataclass(frozen=True, slots=True)
 class Reference:
+    """`column` must name an existing `table.target`. History tables (forbearance, repayments,
+    loan_states, disposals) may describe loans that have left the book: for them a missing loan is
+    a warning (`history=True`), elsewhere an error."""
+
     column: str
     table: str
     target: str
+    history: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +107,11 @@ COUNTERPARTIES = TableSpec(
     "counterparties", "借款人", required=True, key=("counterparty_id",), aliases=("借款人", "客户"),
     fields=(
         _f("counterparty_id", _CP_ID, "id", required=True, eba="1.02"),
-        _f("name", "借款人名称|客户名称|借款人姓名", "text", pii=True, eba="1.03", max_length=200),
+        _f("name", "借款人名称|客户名称|借款人姓名|借款人", "text", pii=True, eba="1.03", max_length=200),
         _f("id_number", "证件号码|统一社会信用代码|身份证号码", "id_number", pii=True, eba="1.10"),
-        _code("counterparty_type", "客户类型|借款人类型", c.CounterpartyType, required=True, eba="1.06"),
+        _code("counterparty_type", "客户类型|借款人类型|客户类别", c.CounterpartyType, required=True, eba="1.06"),
         _f("industry", "行业门类|所属行业|行业", "industry", eba="1.04"),
-        _f("region", "地区代码|所在地区|行政区划代码", "region", required=True),
+        _f("region", "地区代码|所在地区|行政区划代码|地区|行政区划", "region", required=True),
         _f("annual_revenue", "年营业收入|营业收入", "money", eba="1.24"),
         _f("total_assets", "资产总额|总资产", "money", eba="1.21"),
         _f("total_liabilities", "负债总额|总负债", "money", eba="1.22"),
@@ -130,17 +135,17 @@ LOANS = TableSpec(
     fields=(
         _f("loan_id", _LOAN_ID, "id", required=True, eba="3.01"),
         _f("counterparty_id", _CP_ID, "id", required=True, eba="2.01"),
-        _code("product", "贷款品种|产品类型|业务品种", c.Product, required=True, eba="3.06"),
+        _code("product", "贷款品种|产品类型|业务品种|贷款产品|贷款种类", c.Product, required=True, eba="3.06"),
         _f("currency", "币种", "currency", eba="3.08", default="CNY"),
-        _f("origination_date", "发放日期|放款日期|起息日", "date", required=True, eba="3.02",
+        _f("origination_date", "发放日期|放款日期|起息日|贷款发放日|借款日期", "date", required=True, eba="3.02",
            not_after_cutoff=True),
-        _f("maturity_date", "到期日期|到期日", "date", required=True, eba="3.40"),
-        _f("original_principal", "发放金额|合同金额|原始本金", "money", required=True),
+        _f("maturity_date", "到期日期|到期日|贷款到期日", "date", required=True, eba="3.40"),
+        _f("original_principal", "发放金额|合同金额|原始本金|贷款金额|合同本金", "money", required=True),
         _f("outstanding_principal", "贷款余额|本金余额|剩余本金", "money", required=True, eba="3.09"),
         _f("accrued_interest", "应收利息|欠息", "money", eba="3.10"),
         _f("penalty_interest", "罚息|罚息金额", "money"),
         _f("fees", "费用|其他费用", "money", eba="3.11"),
-        _f("interest_rate", "执行利率|利率|年利率", "rate", required=True, eba="3.14", unit="per year",
+        _f("interest_rate", "执行利率|利率|年利率|贷款利率", "rate", required=True, eba="3.14", unit="per year",
            min_value=0.0, max_value=1.0),
         _code("repayment_method", "还款方式", c.RepaymentMethod),
         _f("days_past_due", "逾期天数", "int", required=True, eba="3.13", unit="days", min_value=0),
@@ -162,12 +167,12 @@ COLLATERAL = TableSpec(
     "collateral", "抵押物", key=("collateral_id",), aliases=("抵押物", "押品"),
     fields=(
         _f("collateral_id", _COLL_ID, "id", required=True, eba="4.00"),
-        _code("collateral_type", "抵押物类型|押品类型|担保物类型", c.CollateralType, required=True, eba="4.02"),
+        _code("collateral_type", "抵押物类型|押品类型|担保物类型|抵押物种类", c.CollateralType, required=True, eba="4.02"),
         _f("region", "抵押物所在地区|押品所在地区|押品地区代码", "region", eba="4.03"),
         _f("address", "抵押物地址|押品地址", "text", pii=True, eba="4.04"),
         _f("area_sqm", "建筑面积|面积", "number", unit="m²", eba="4.13"),
         _f("appraisal_value", "抵押物评估价值|押品评估价值|评估价值", "money", required=True, eba="4.19"),
-        _f("appraisal_date", "评估日期|评估基准日", "date", required=True, eba="4.20", not_after_cutoff=True),
+        _f("appraisal_date", "评估日期|评估基准日|评估时间", "date", required=True, eba="4.20", not_after_cutoff=True),
         _code("appraisal_source", "评估来源|评估类型", c.AppraisalSource, eba="4.18"),
         _f("lien_rank", "抵押顺位|抵押顺序", "int", min_value=1, eba="4.09"),
         _f("prior_claims", "在先债权|优先受偿金额", "money", eba="4.10"),
@@ -228,7 +233,7 @@ ENFORCEMENT = TableSpec(
 
 FORBEARANCE = TableSpec(
     "forbearance", "让步措施", aliases=("让步措施", "展期重组"),
-    references=(Reference("loan_id", "loans", "loan_id"),),
+    references=(Reference("loan_id", "loans", "loan_id", history=True),),
     date_orders=(DateOrder("event_date", "new_maturity_date"),),
     fields=(
         _f("loan_id", _LOAN_ID, "id", required=True),
@@ -241,7 +246,7 @@ FORBEARANCE = TableSpec(
 
 REPAYMENTS = TableSpec(
     "repayments", "还款记录", key=("loan_id", "month"), aliases=("还款记录", "历史还款"),
-    references=(Reference("loan_id", "loans", "loan_id"),),
+    references=(Reference("loan_id", "loans", "loan_id", history=True),),
     fields=(
         _f("loan_id", _LOAN_ID, "id", required=True, eba="5.00"),
         _f("month", "月份|还款月份", "month", required=True, not_after_cutoff=True),
@@ -253,7 +258,7 @@ REPAYMENTS = TableSpec(
 
 LOAN_STATES = TableSpec(
     "loan_states", "月末分类历史", key=("loan_id", "as_of_date"), aliases=("月末分类历史", "分类历史"),
-    references=(Reference("loan_id", "loans", "loan_id"),),
+    references=(Reference("loan_id", "loans", "loan_id", history=True),),
     fields=(
         _f("loan_id", _LOAN_ID, "id", required=True),
         _f("as_of_date", "统计日期|数据日期", "date", required=True, not_after_cutoff=True),
@@ -266,7 +271,7 @@ LOAN_STATES = TableSpec(
 
 DISPOSALS = TableSpec(
     "disposals", "处置案例", aliases=("处置案例", "处置记录"),
-    references=(Reference("loan_id", "loans", "loan_id"),),
+    references=(Reference("loan_id", "loans", "loan_id", history=True),),
     date_orders=(DateOrder("start_date", "end_date"),),
     fields=(
         _f("loan_id", _LOAN_ID, "id", required=True),

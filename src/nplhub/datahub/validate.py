@@ -265,11 +265,13 @@ def _check_id_numbers(tables: dict[str, pa.Table], rows: dict[str, np.ndarray], 
     individual = np.asarray(pc.fill_null(pc.equal(kinds, "individual"), False).to_numpy(zero_copy_only=False),
                             dtype=bool)
     bad = np.zeros(len(ids), dtype=bool)
-    for mask, check in ((present & individual, valid_resident_ids), (present & ~individual, valid_usccs)):
-        idx = np.flatnonzero(mask)
-        if idx.size:
-            values = pc.take(ids, pa.array(idx)).to_pylist()
-            bad[idx] = ~check(values)
+    idx = np.flatnonzero(present & individual)
+    if idx.size:
+        bad[idx] = ~valid_resident_ids(pc.take(ids, pa.array(idx)).to_pylist())
+    idx = np.flatnonzero(present & ~individual)
+    if idx.size:  # organisations: a credit code, or the identity number of a sole proprietor
+        values = pc.take(ids, pa.array(idx)).to_pylist()
+        bad[idx] = ~(valid_usccs(values) | valid_resident_ids(values))
     log.cells("counterparties", rows["counterparties"], bad, "id_number", ids, "BAD_CHECK_DIGIT",
               lambda i, v: f"id_number {v} fails its check digit ("
               + ("GB 11643 resident identity number" if individual[i] else "GB 32100 unified social credit code")

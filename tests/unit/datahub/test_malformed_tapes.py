@@ -236,3 +236,27 @@ def test_rows_of_a_parquet_tape_are_record_numbers_and_of_a_workbook_sheet_rows(
     for fmt, row in (("parquet", 3), ("xlsx", 4)):
         tape = _check(write_tables(tables, SAMPLE_META, tmp_path / fmt, fmt))  # type: ignore[arg-type]
         assert [(i.code, i.row) for i in errors_of(tape.issues)] == [("UNKNOWN_CODE", row)], fmt
+
+
+def test_history_of_a_loan_that_left_the_book_is_kept_with_a_warning(tmp_path: Path) -> None:
+    tape = _check(_write(tmp_path, _set("disposals", 0, "loan_id", "L-GONE")))
+    assert tape.ok
+    assert ("UNKNOWN_LOAN", "disposals", 2) in {(i.code, i.table, i.row) for i in tape.issues}
+
+
+def test_a_sole_proprietor_sme_may_carry_a_resident_identity_number(tmp_path: Path) -> None:
+    from nplhub.datahub.sample import resident_id
+
+    tape = _check(_write(tmp_path, _set("counterparties", 1, "id_number", resident_id("33010219800101123"))))
+    assert tape.ok, errors_of(tape.issues)
+
+
+def test_a_flat_list_may_prefix_borrower_and_collateral_columns(tmp_path: Path) -> None:
+    path = write_tables(sample_tables(), SAMPLE_META, tmp_path / "flat", "flat")
+    frame = pd.read_csv(path, dtype=str).rename(columns={
+        "name": "counterparty_name", "lien_rank": "collateral_lien_rank", "appraisal_value": "collateral_appraisal_value"})
+    frame.to_csv(path, index=False)
+    tape = _check(path)
+    assert tape.ok, errors_of(tape.issues)
+    assert tape.tables["collateral"].column("appraisal_value").to_pylist() == [18000000.0, 3100000.0]
+    assert "UNKNOWN_COLUMN" not in {i.code for i in tape.issues}
