@@ -205,7 +205,8 @@ class PortfolioSelection(_Model):
 
 class PoolSpec(_Model):
     """Where the pool comes from: loans in a file (columns loan_id, gross_recovery, costs,
-    months_to_recovery), segment curves, or a selection from the portfolio (`portfolio`)."""
+    months_to_recovery, optionally level_sigma), segment curves, or a selection from the
+    portfolio (`portfolio`)."""
 
     cutoff_date: date
     portfolio: PortfolioSelection | None = None

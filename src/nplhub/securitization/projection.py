@@ -150,9 +150,14 @@ def from_pool(deal: Deal, loans_frame: Any | None = None) -> LoanRecoveries:
             raise DomainError(f"pool loans lack columns {sorted(missing)}")
         if deal.pool.loan_ids is not None:
             loans_frame = loans_frame[loans_frame["loan_id"].astype(str).isin(deal.pool.loan_ids)]
-        return from_arrays(loans_frame["loan_id"].to_numpy(), loans_frame["gross_recovery"].to_numpy(float),
-                           loans_frame["costs"].to_numpy(float), loans_frame["months_to_recovery"].to_numpy(float),
-                           rate)
+        rec = from_arrays(loans_frame["loan_id"].to_numpy(), loans_frame["gross_recovery"].to_numpy(float),
+                          loans_frame["costs"].to_numpy(float), loans_frame["months_to_recovery"].to_numpy(float),
+                          rate)
+        if "level_sigma" in loans_frame.columns:  # optional: each loan's own level volatility
+            sigma = loans_frame["level_sigma"].to_numpy(float)
+            if np.isfinite(sigma).any():
+                rec = replace(rec, level_sigma=sigma)
+        return rec
     if deal.pool.segments:
         return from_segments(list(deal.pool.segments), rate)
     raise DomainError(f"deal {deal.name!r}: the pool has neither loans nor segments")

@@ -267,5 +267,8 @@ def demo_step(ctx: Any) -> dict[str, object]:
 def _frame_of(rec: projection.LoanRecoveries) -> Any:
     import pandas as pd
 
-    return pd.DataFrame({"loan_id": rec.loan_id, "gross_recovery": rec.amount, "costs": rec.costs,
-                         "months_to_recovery": rec.months})
+    frame = pd.DataFrame({"loan_id": rec.loan_id, "gross_recovery": rec.amount, "costs": rec.costs,
+                          "months_to_recovery": rec.months})
+    if rec.level_sigma is not None:
+        frame["level_sigma"] = rec.level_sigma
+    return frame

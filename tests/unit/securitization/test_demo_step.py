@@ -23,8 +23,9 @@ def route_values(n: int = 400, seed: int = 3) -> pd.DataFrame:
             rec = claim * rate * float(rng.uniform(0.6, 1.4))
             rows.append({"loan_id": loan, "route": route, "eligible": bool(i % 7 or route == "bulk_transfer"),
                          "npv": rec / (1.08 ** (months / 12)), "gross_recovery": rec, "costs": rec * 0.05,
-                         "months_to_recovery": months * float(rng.uniform(0.7, 1.3)), "p10": 0.0, "p50": 0.0,
-                         "p90": 0.0})
+                         "months_to_recovery": months * float(rng.uniform(0.7, 1.3)),
+                         "p10": rec * 0.5 if i % 3 == 0 else float("nan"), "p50": rec,
+                         "p90": rec * 1.6 if i % 3 == 0 else float("nan")})
     return pd.DataFrame(rows)
 
 
@@ -62,8 +63,12 @@ def test_the_demo_structures_a_deal_from_the_valuation_results(tmp_path: Path) -
     assert out["source"] == "valuation results"
     deal = out["deal"]
     assert deal.tranche("senior").balance > 0 and deal.tranche("sub").balance > 0
-    replay = svc.run_deal(svc.load_deal(tmp_path / "demo_deal.yaml"), svc.RunOptions())
+    replay_options = svc.RunOptions(scenarios=2000, seed=1)
+    replay = svc.run_deal(svc.load_deal(tmp_path / "demo_deal.yaml"), replay_options)
     assert replay["tranches"] == out["result"]["tranches"]
+    assert replay["monte_carlo"] == out["result"]["monte_carlo"]  # the loans' own volatilities travel too
+    pool = pd.read_csv(tmp_path / "demo_pool.csv")
+    assert pool["level_sigma"].notna().any() and pool["level_sigma"].isna().any()
     assert "senior / 优先档 (yuan)" in headline
     for p in out["result"]["periods"]:
         assert p["inflow_total"] == p["outflow_total"]
