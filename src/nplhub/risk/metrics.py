@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nplhub.domain.classification import ORDERED_CLASSES
-from nplhub.risk.rates import migration_components, roll_rates
+from nplhub.risk.rates import loan_moves, migration_components, migration_rates_by, roll_rates
 
 RANK = {c.value: c.rank for c in ORDERED_CLASSES}
 SEGMENTS = ("region", "industry", "branch_id", "product")
@@ -183,4 +183,8 @@ def supervisory_metrics(opening: pd.DataFrame, closing: pd.DataFrame,
         out["roll_rates"] = roll_rates(opening, closing)
     if segments:
         out["by_segment"] = by_segment(closing, close_groups)
+        out["by_segment_opening"] = by_segment(opening)
+        moves = loan_moves(opening, closing)
+        out["migration_rates_by_segment"] = {seg: migration_rates_by(opening, closing, seg, moves)
+                                             for seg in SEGMENTS if seg in opening}
     return out

@@ -59,29 +59,61 @@ def _positions(frame: pd.DataFrame, what: str) -> pd.DataFrame:
                          "balance": out["outstanding_principal"].fillna(0).to_numpy(dtype=np.float64)})
 
 
-def migration_components(opening: pd.DataFrame, closing: pd.DataFrame) -> dict[str, RateComponents]:
-    """B, D and M of the four category rates and of the normal-loan rate.
-
-    `opening` and `closing` hold (loan_id, class, outstanding_principal) at the two month-ends.
-    """
+def loan_moves(opening: pd.DataFrame, closing: pd.DataFrame) -> dict[str, np.ndarray]:
     o = _positions(opening, "opening positions")
     c = _positions(closing, "closing positions")
     m = o.merge(c, on="loan_id", how="left", suffixes=("", "_end"))
     present = m["rank_end"].notna().to_numpy()
     b = m["balance"].to_numpy()
     end_bal = m["balance_end"].fillna(0.0).to_numpy()
-    d = np.where(present, np.maximum(b - end_bal, 0.0), b)
-    r0 = m["rank"].to_numpy()
-    r1 = m["rank_end"].fillna(-1).to_numpy(dtype=np.int64)
-    out: dict[str, RateComponents] = {}
-    for key in RATE_KEYS:
-        x = RANK[key]
-        sel = r0 == x
-        worse = sel & present & (r1 > x)
-        out[key] = RateComponents(float(b[sel].sum()), float(d[sel].sum()), float(end_bal[worse].sum()))
-    sel = r0 <= 1
-    npl = sel & present & (r1 >= 2)
-    out["normal_loans"] = RateComponents(float(b[sel].sum()), float(d[sel].sum()), float(end_bal[npl].sum()))
+    return {"loan_id": m["loan_id"].to_numpy(), "b": b, "end": end_bal, "present": present,
+            "d": np.where(present, np.maximum(b - end_bal, 0.0), b), "r0": m["rank"].to_numpy(),
+            "r1": m["rank_end"].fillna(-1).to_numpy(dtype=np.int64)}
+
+
+def _components(mv: dict[str, np.ndarray], codes: np.ndarray, size: int) -> dict[str, list[RateComponents]]:
+    b, d, end, present, r0, r1 = mv["b"], mv["d"], mv["end"], mv["present"], mv["r0"], mv["r1"]
+
+    def sums(mask: np.ndarray, w: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=np.where(mask, w, 0.0), minlength=size)
+
+    out: dict[str, list[RateComponents]] = {}
+    for key in [*RATE_KEYS, "normal_loans"]:
+        if key == "normal_loans":
+            sel, worse = r0 <= 1, (r0 <= 1) & present & (r1 >= 2)
+        else:
+            x = RANK[key]
+            sel = r0 == x
+            worse = sel & present & (r1 > x)
+        bb, dd, mm = sums(sel, b), sums(sel, d), sums(worse, end)
+        out[key] = [RateComponents(float(bb[i]), float(dd[i]), float(mm[i])) for i in range(size)]
+    return out
+
+
+def migration_components(opening: pd.DataFrame, closing: pd.DataFrame) -> dict[str, RateComponents]:
+    """B, D and M of the four category rates and of the normal-loan rate.
+
+    `opening` and `closing` hold (loan_id, class, outstanding_principal) at the two month-ends.
+    """
+    mv = loan_moves(opening, closing)
+    return {k: v[0] for k, v in _components(mv, np.zeros(mv["b"].size, dtype=np.int64), 1).items()}
+
+
+def migration_rates_by(opening: pd.DataFrame, closing: pd.DataFrame, column: str,
+                       moves: dict[str, np.ndarray] | None = None) -> dict[str, dict[str, float | None]]:
+    """The five rates per value of an opening-position column (region, industry, branch, product);
+    `moves` (from `loan_moves`) saves recomputing the loan-by-loan join."""
+    mv = moves if moves is not None else loan_moves(opening, closing)
+    seg = opening.drop_duplicates("loan_id").set_index("loan_id")[column]
+    codes, uniques = pd.factorize(seg.reindex(mv["loan_id"]).to_numpy(), use_na_sentinel=True)
+    labels = [str(u) for u in uniques]
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(labels), codes)
+        labels.append("unknown")
+    comps = _components(mv, codes.astype(np.int64), len(labels))
+    out: dict[str, dict[str, float | None]] = {}
+    for i, label in enumerate(labels):
+        out[label] = {k: (None if np.isnan(v[i].rate) else v[i].rate) for k, v in comps.items()}
     return out
 
 

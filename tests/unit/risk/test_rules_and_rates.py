@@ -89,3 +89,16 @@ def test_roll_rates_follow_the_balance_between_days_past_due_buckets():
     assert rr["roll_forward"]["1-30"] == pytest.approx(1.0)
     assert rr["roll_forward"]["31-60"] is None  # C left the book
     assert rr["matrix"][3][-1] == 0.0 and rr["matrix"][2][-1] == 25.0
+
+
+def test_migration_rates_by_segment_add_up_to_the_book_rate():
+    from nplhub.risk.rates import migration_rates_by
+
+    opening = pd.DataFrame({"loan_id": ["A", "B", "C", "D"], "class": ["normal"] * 4,
+                            "outstanding_principal": [100.0, 100.0, 100.0, 100.0], "region": ["x", "x", "y", "y"]})
+    closing = positions([("A", "special_mention", 100.0), ("B", "normal", 100.0), ("C", "normal", 50.0)])
+    by = migration_rates_by(opening, closing, "region")
+    assert by["x"]["normal"] == pytest.approx(0.5)
+    assert by["y"]["normal"] == pytest.approx(0.0)  # C paid down to 50, D gone: 0 / 50
+    assert migration_rates(opening, closing)["normal"] == pytest.approx(100.0 / 250.0)
+    assert by["y"]["doubtful"] is None
