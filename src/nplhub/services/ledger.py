@@ -1,8 +1,8 @@
 """Use cases of the audit ledger: the head, checkpoints, verification, proof bundles, the demo step.
 
-The signing key lives outside the database (settings.resolved_ledger_key: a PEM file created on
-first use with 0600 permissions). A checkpoint is signed only after the current tree has been
-shown consistent with the latest checkpoint already signed, so the log never signs two
+The signing key lives outside the database (`nplhub.services.ledger_keys`). A checkpoint is signed
+only after the current tree has been shown consistent with the latest checkpoint stored in the
+database *and* with the last head the key itself recorded signing, so the log never signs two
 inconsistent checkpoints.
 """
 
@@ -10,66 +10,27 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from nplhub.config import Settings
 from nplhub.ledger.audit import AuditReport, audit_log
 from nplhub.ledger.checkpoint import Checkpoint, NoteSigner
 from nplhub.ledger.log import assemble, consistency_plan, inclusion_plan, plan_nodes
 from nplhub.ledger.merkle import verify_consistency, verify_inclusion
 from nplhub.ledger.verifier import BUNDLE_FORMAT, CONSISTENCY_FORMAT
 from nplhub.services.demo import DemoContext
+from nplhub.services.ledger_keys import LedgerError, LedgerSigner, load_signer, signer_from_settings
 from nplhub.services.ledger_ports import LedgerRepository, StoredCheckpoint
 from nplhub.services.ports import AbstractUnitOfWork
 
-
-class LedgerError(Exception):
-    """The ledger refuses: an inconsistent tree, an unknown entry, a bad key file."""
+__all__ = ["LedgerError", "LedgerSigner", "export_consistency", "export_proof", "ledger_root", "load_signer",
+           "sign_checkpoint", "signer_from_settings", "verify_ledger"]
 
 
 def _repo(uow: AbstractUnitOfWork) -> LedgerRepository:
     return uow.get(LedgerRepository)  # type: ignore[type-abstract]
-
-
-# -- the signing key -----------------------------------------------------------------------------
-def load_signer(path: Path, origin: str, *, create: bool = True) -> NoteSigner:
-    """The Ed25519 signer of the checkpoints, from a PEM file; created (0600) if absent."""
-    path = Path(path)
-    if not path.exists():
-        if not create:
-            raise LedgerError(f"no ledger signing key at {path}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # somebody else created it meanwhile: use theirs
-            return load_signer(path, origin, create=False)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-        return NoteSigner(origin, key)
-    if os.name == "posix" and path.stat().st_mode & 0o077:
-        raise LedgerError(f"the ledger signing key {path} is readable by others: chmod 600 it")
-    try:
-        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except ValueError as exc:
-        raise LedgerError(f"{path} is not a PEM private key: {exc}") from exc
-    if not isinstance(loaded, Ed25519PrivateKey):
-        raise LedgerError(f"{path} is not an Ed25519 key")
-    return NoteSigner(origin, loaded)
-
-
-def signer_from_settings(settings: Settings | None = None) -> NoteSigner:
-    settings = settings or Settings()
-    return load_signer(settings.resolved_ledger_key, settings.ledger_origin)
 
 
 # -- the head --------------------------------------------------------------------------------------
@@ -130,9 +91,29 @@ def _sign_locked(repo: LedgerRepository, signer: NoteSigner, now: datetime) -> S
         if not verify_consistency(latest.tree_size, head.size, latest.root_hash, root, proof):
             raise LedgerError(f"the log is not an extension of the checkpoint signed at size "
                               f"{latest.tree_size}; refusing to sign (run `nplhub ledger verify`)")
+    _check_against_signers_record(repo, signer, head.size, root)
     note = Checkpoint(signer.name, head.size, root).sign(signer)
     repo.add_checkpoint(signer.name, head.size, root, signer.verifier.key_hash.hex(), now, note)
+    if isinstance(signer, LedgerSigner):
+        signer.remember(head.size, root)
     return SignedCheckpoint(head.size, root, note, new=True)
+
+
+def _check_against_signers_record(repo: LedgerRepository, signer: NoteSigner, size: int, root: bytes) -> None:
+    """The key's own record of what it last signed must be a prefix of what it is about to sign."""
+    last = signer.last_signed() if isinstance(signer, LedgerSigner) else None
+    if last is None:
+        return
+    last_size, last_root = last
+    if last_size > size or (last_size == size and last_root != root):
+        raise LedgerError(f"this key last signed a log of {last_size} entries that this database's log of {size} "
+                          "does not extend: a new database is a new log (use a new key, NPLHUB_LEDGER_KEY) "
+                          "or restore the database; refusing to sign")
+    if 0 < last_size < size:
+        plan = consistency_plan(last_size, size)
+        if not verify_consistency(last_size, size, last_root, root, assemble(plan, repo.nodes(plan_nodes(plan)))):
+            raise LedgerError(f"the log is not an extension of the head of size {last_size} this key last "
+                              "signed; refusing to sign (run `nplhub ledger verify`)")
 
 
 def sign_checkpoint(uow: AbstractUnitOfWork, signer: NoteSigner, now: datetime | None = None) -> SignedCheckpoint:

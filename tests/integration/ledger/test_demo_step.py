@@ -10,22 +10,21 @@ from nplhub.services import ledger as service
 from nplhub.services.demo import DemoContext
 
 
-def test_the_demo_step_signs_the_log_and_reports_its_size_and_root(tmp_path, monkeypatch):
-    monkeypatch.setenv("NPLHUB_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("NPLHUB_LEDGER_KEY", str(tmp_path / "keys" / "demo.key"))
+def test_the_demo_step_signs_the_log_with_the_platforms_key_and_reports_its_size_and_root(tmp_path, monkeypatch):
     monkeypatch.delenv("NPLHUB_DATABASE_URL", raising=False)
-    platform = bootstrap(Settings())
+    monkeypatch.setenv("NPLHUB_LEDGER_KEY", str(tmp_path / "elsewhere.key"))  # not the platform's settings
+    platform = bootstrap(Settings(data_dir=tmp_path / "var", ledger_key=tmp_path / "keys" / "demo.key"))
     try:
         for i in range(5):
             with platform.uow() as uow:
                 uow.record(GenericEvent(kind="plan.chosen", subject=f"LOAN-{i}", data={"route": "bulk_transfer"}))
                 uow.commit()
-        ctx = DemoContext(uow_factory=platform.uow, workdir=tmp_path)
+        ctx = DemoContext(uow_factory=platform.uow, workdir=tmp_path, settings=platform.settings)
         headline = service.demo_step(ctx)
     finally:
         platform.close()
     assert headline["entries / 账本条目"] == 5
     signed = ctx.results["ledger"]
-    checkpoint = open_checkpoint(signed["note"], service.signer_from_settings().verifier)
+    checkpoint = open_checkpoint(signed["note"], service.signer_from_settings(platform.settings).verifier)
     assert checkpoint.tree_size == 5 and checkpoint.root_hash.hex() == signed["root"]
-    assert (tmp_path / "keys" / "demo.key").exists()
+    assert (tmp_path / "keys" / "demo.key").exists() and not (tmp_path / "elsewhere.key").exists()

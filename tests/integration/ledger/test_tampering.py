@@ -133,3 +133,32 @@ def test_the_signing_key_is_created_once_outside_the_database_readable_only_by_i
     path.chmod(0o644)
     with pytest.raises(service.LedgerError, match="readable by others"):
         service.load_signer(path, ORIGIN)
+
+
+def test_the_key_remembers_what_it_signed_so_deleting_checkpoint_rows_cannot_get_a_fork_signed(engine, signer):
+    service.sign_checkpoint(uow(engine), signer)
+    sql(engine, "DELETE FROM ledger_checkpoints")
+    sql(engine, "UPDATE ledger_nodes SET hash = :h WHERE level = 4 AND node_index = 0", h=b"\x01" * 32)
+    with SqlAlchemyUnitOfWork(engine) as u:
+        u.record(GenericEvent(kind="case.step", subject="CASE-20", data={"step": 20}))
+        u.commit()
+    with pytest.raises(service.LedgerError, match="head of size 20 this key last signed"):
+        service.sign_checkpoint(uow(engine), signer)
+    assert stat.S_IMODE(signer.head_file.stat().st_mode) == 0o600
+
+
+def test_a_new_database_is_a_new_log_and_the_old_key_refuses_to_sign_it(engine, signer, tmp_path):
+    from nplhub.storage.db import upgrade
+
+    service.sign_checkpoint(uow(engine), signer)
+    fresh_url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    upgrade(fresh_url)
+    fresh = make_engine(fresh_url)
+    try:
+        with SqlAlchemyUnitOfWork(fresh) as u:
+            u.record(GenericEvent(kind="case.step", subject="OTHER", data={}))
+            u.commit()
+        with pytest.raises(service.LedgerError, match="a new database is a new log"):
+            service.sign_checkpoint(uow(fresh), signer)
+    finally:
+        fresh.dispose()
