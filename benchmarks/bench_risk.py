@@ -98,7 +98,7 @@ def lending_club(quick: bool) -> pd.DataFrame:
 def loan_state_history(rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     from nplhub.risk.simulate import simulate_loan_states
 
-    n = int(rows / 26.4)  # about 26.4 month-ends per loan over 36 months with the default run-off
+    n = int(rows / 26.2)  # about 26.2 month-ends per loan over 36 months with the default run-off
     states, t = timed(simulate_loan_states, n, 36, seed=7, text_ids=False)
     months = (states["as_of_date"].dt.year * 12 + states["as_of_date"].dt.month).to_numpy()
     order = {c: i for i, c in enumerate(["normal", "special_mention", "substandard", "doubtful", "loss"])}
