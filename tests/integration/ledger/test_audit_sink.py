@@ -16,10 +16,8 @@ from nplhub.storage.unit_of_work import SqlAlchemyUnitOfWork
 
 
 @pytest.fixture
-def engine(migrated_url):
-    engine = make_engine(migrated_url)
-    yield engine
-    engine.dispose()
+def engine(empty_ledger):
+    return empty_ledger
 
 
 def bid(n: int) -> GenericEvent:

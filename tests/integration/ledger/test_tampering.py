@@ -18,15 +18,13 @@ ORIGIN = "nplhub.test/ledger"
 
 
 @pytest.fixture
-def engine(migrated_url):
-    engine = make_engine(migrated_url)
+def engine(empty_ledger):
     for batch in range(4):
-        with SqlAlchemyUnitOfWork(engine) as uow:
+        with SqlAlchemyUnitOfWork(empty_ledger) as uow:
             for i in range(batch * 5, batch * 5 + 5):
                 uow.record(GenericEvent(kind="case.step", subject=f"CASE-{i}", data={"step": i}))
             uow.commit()
-    yield engine
-    engine.dispose()
+    return empty_ledger
 
 
 @pytest.fixture
