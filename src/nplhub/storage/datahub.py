@@ -60,6 +60,22 @@ def _python_columns(batch: pa.RecordBatch, sqlite: bool) -> list[list[Any]]:
     return columns
 
 
+def _csv_chunks(snapshot_id: str, data: pa.Table, with_row_id: bool) -> Iterator[bytes]:
+    import pyarrow.csv as pcsv
+
+    start = 1
+    for batch in data.to_batches(max_chunksize=BATCH_ROWS):
+        n = batch.num_rows
+        lead = [pa.array([snapshot_id] * n, pa.string())]
+        if with_row_id:
+            lead.append(pa.array(range(start, start + n), pa.int64()))
+        start += n
+        table = pa.Table.from_arrays(lead + list(batch.columns), names=[f"c{i}" for i in range(len(lead) + batch.num_columns)])
+        sink = pa.BufferOutputStream()
+        pcsv.write_csv(table, sink, write_options=pcsv.WriteOptions(include_header=False, quoting_style="needed"))
+        yield sink.getvalue().to_pybytes()
+
+
 @register_repository(SnapshotRepository)
 class SqlSnapshotRepository(SnapshotRepository):
     def __init__(self, conn: Connection) -> None:
@@ -130,11 +146,12 @@ class SqlSnapshotRepository(SnapshotRepository):
             finally:
                 cursor.close()
         else:
+            # COPY in CSV format, the CSV written by Arrow in C: an empty unquoted field is NULL
+            # (validated text is never empty), dates ISO, flags true/false, numbers as decimals.
             with driver.cursor() as cursor:  # type: ignore[union-attr]
-                with cursor.copy(f"COPY {_quote(table)} ({column_sql}) FROM STDIN") as copy:
-                    for rows in self._batches(snapshot_id, data, with_row_id):
-                        for row in rows:
-                            copy.write_row(row)
+                with cursor.copy(f"COPY {_quote(table)} ({column_sql}) FROM STDIN WITH (FORMAT csv)") as copy:
+                    for chunk in _csv_chunks(snapshot_id, data, with_row_id):
+                        copy.write(chunk)
         return int(data.num_rows)
 
     def _batches(self, snapshot_id: str, data: pa.Table, with_row_id: bool) -> Iterator[Iterator[tuple[Any, ...]]]:
