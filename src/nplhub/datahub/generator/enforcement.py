@@ -10,7 +10,6 @@ import pandas as pd
 from nplhub.datahub.generator.calibration import AUCTION_START_1, AUCTION_START_2
 from nplhub.datahub.generator.disposals import DisposalOutcome
 from nplhub.datahub.generator.frames import make_frame, sequence_ids, where_or_none
-from nplhub.datahub.generator.identifiers import short_place
 
 STAGES = ("filed", "judgment", "enforcement", "appraisal", "auction_1", "auction_2", "sell_off", "in_kind")
 # Share of a judicial case's duration at which each stage is reached (assumption: judgment after
@@ -62,10 +61,14 @@ def enforcement_frame(rng: np.random.Generator, out: DisposalOutcome, loan_ids: 
     failed = np.where(resolved & is_jud, np.select([outcome == "auction_1", outcome == "auction_2"], [0, 1], 2),
                       np.maximum(rounds - 1, 0) + (stage_idx >= 6))
     failed = np.where(is_jud, failed, 0)
-    sale = np.where(resolved & sold, out.sale_price[picked], np.nan)
+    taken = resolved & (sold | (outcome == "in_kind"))  # 以物抵债: the asset is taken at the reserve
+    sale = np.where(taken, out.sale_price[picked], np.nan)
     coll = first_collateral[out.loans[picked]]
-    court = np.char.add(short_place(city_of_loan[picked]),
-                        np.array(COURT_SUFFIX)[(out.exposure[picked] < 5e6).astype(int)])
+    # large claims go to the city's intermediate court, others to a basic court; the municipal
+    # district entries already name a district, whose court is a basic one
+    city = city_of_loan[picked]
+    basic = (out.exposure[picked] < 5e6) | (np.char.find(city, "区") >= 0 if n else np.zeros(0, bool))
+    court = np.char.add(city, np.array(COURT_SUFFIX)[basic.astype(int)]) if n else city
     frame = make_frame({
         "case_id": sequence_ids("EC", n),
         "loan_id": loan_ids[out.loans[picked]],
@@ -80,7 +83,7 @@ def enforcement_frame(rng: np.random.Generator, out: DisposalOutcome, loan_ids: 
         "start_price": np.round(start_price, 2),
         "failed_auctions": pd.Series(failed, dtype="Int64").where(is_jud & (rounds > 0)),
         "sale_price": sale,
-        "sale_date": np.where(resolved & sold, end, np.datetime64("NaT")),
+        "sale_date": np.where(taken, end, np.datetime64("NaT")),
         "costs": np.round(out.costs[picked] * np.where(resolved, 0.8, elapsed * 0.8), 2),
     })
     return frame, picked

@@ -98,7 +98,7 @@ def short_place(city: npt.NDArray[np.str_]) -> npt.NDArray[np.str_]:
     """City name without the 市/区 suffix characters (safe on empty arrays)."""
     if city.size == 0:
         return city.astype("U8")
-    return np.char.replace(np.char.replace(city, "市", ""), "区", "")
+    return np.char.replace(np.char.replace(np.char.replace(city, "市", ""), "新区", ""), "区", "")
 
 
 def person_names(rng: np.random.Generator, n: int) -> npt.NDArray[np.str_]:
