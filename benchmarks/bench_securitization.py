@@ -146,7 +146,7 @@ def main() -> None:
     if args.dask:
         from distributed import Client, LocalCluster
 
-        client = Client(LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None))
+        client = Client(LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"))
     try:
         run_case("two-tranche Chinese NPL deal", bench_deal(False), scenarios, n_oracle, args.workers, client)
         run_case("three-tranche GACS deal with triggers", bench_deal(True), scenarios, n_oracle, args.workers, client)

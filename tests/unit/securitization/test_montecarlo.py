@@ -75,7 +75,7 @@ def test_on_a_dask_cluster_the_monte_carlo_gives_the_in_process_result(cn) -> No
     distributed = pytest.importorskip("distributed")
     deal, rec = cn
     local = DealMonteCarlo(deal, rec, chunk=250).run(600, seed=9)
-    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0") as client:
         remote = DealMonteCarlo(deal, rec, chunk=250).run(600, seed=9, client=client)
     for name in ("senior", "sub"):
         np.testing.assert_array_equal(local.tranches[name].loss_ratio, remote.tranches[name].loss_ratio)
