@@ -61,10 +61,16 @@ class SqlLedgerRepository(LedgerRepository):
         self._datetime = ledger_entries.c.recorded_at.type.dialect_impl(dialect).bind_processor(dialect)
         self._cursor: Any = None
 
-    def _run(self, statement: str, params: Any = None) -> Any:
-        """Execute on the driver's cursor of this connection (already in the unit of work's transaction)."""
+    def _cursor_in_transaction(self) -> Any:
+        if not self.conn.in_transaction():  # the raw cursor does not trigger SQLAlchemy's autobegin
+            self.conn.begin()
         if self._cursor is None:
             self._cursor = self.conn.connection.cursor()
+        return self._cursor
+
+    def _run(self, statement: str, params: Any = None) -> Any:
+        """Execute on the driver's cursor of this connection, inside its (the unit of work's) transaction."""
+        self._cursor_in_transaction()
         if params is None:
             self._cursor.execute(statement)
         else:
@@ -75,9 +81,7 @@ class SqlLedgerRepository(LedgerRepository):
         if len(rows) == 1:
             self._run(statement, rows[0])
         elif rows:
-            if self._cursor is None:
-                self._cursor = self.conn.connection.cursor()
-            self._cursor.executemany(statement, rows)
+            self._cursor_in_transaction().executemany(statement, rows)
 
     def _sql(self, statement: str) -> str:
         return statement if self._mark == "?" else statement.replace("?", self._mark)

@@ -142,3 +142,13 @@ def test_an_event_json_cannot_hold_fails_the_commit_and_leaves_nothing_behind(en
         uow.commit()
     stored, head = entries(engine)
     assert stored == [] and head.size == 0
+
+
+def test_a_repository_on_a_bare_connection_still_appends_atomically(engine):
+    from nplhub.storage.ledger import SqlLedgerRepository
+
+    with engine.connect() as conn:  # no explicit transaction: the first statement begins one
+        SqlLedgerRepository(conn).append([bid(1).to_record(), bid(2).to_record()])
+        conn.rollback()
+    stored, head = entries(engine)
+    assert stored == [] and head.size == 0
