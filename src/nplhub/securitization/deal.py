@@ -145,7 +145,7 @@ class Trigger(_Model):
 
     name: str = Field(min_length=1)
     kind: Literal["cumulative_collection_ratio", "npv_profitability_ratio"]
-    threshold: Decimal = Field(default=Decimal("0.9"), ge=0)
+    threshold: Decimal = Field(default=Decimal("0.9"), ge=0, le=2)
     curable: bool = True
 
     @field_validator("threshold")

@@ -32,6 +32,7 @@ from nplhub.securitization.steps import (
 )
 
 YEAR_DEN = DAYS_PER_YEAR * PPM
+CUMULATIVE_LIMIT = 4 * 10**12  # cents: keeps cumulative × threshold (ppm) inside int64
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,12 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
             raise DomainError("a cumulative collection ratio trigger needs a business plan")
         bp = np.zeros(T, dtype=np.int64)
     bp = np.asarray(bp, dtype=np.int64)
+    if bp.shape != (T,):
+        raise DomainError(f"the business plan has {bp.shape[0] if bp.ndim else 0} periods, the deal {T}")
+    for what, arr in (("collections", C), ("closed-position collections", CC), ("closed-position NPV", CN)):
+        if arr.size and int(arr.sum(axis=0).max()) > CUMULATIVE_LIMIT:
+            raise DomainError(f"cumulative {what} exceed {CUMULATIVE_LIMIT // 100:,} per path: too large "
+                              "for exact trigger arithmetic")
     floor = deal.rounding == "floor"
     days = period_days(deal)
     s = _State(deal, P)

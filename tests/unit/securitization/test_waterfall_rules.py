@@ -126,3 +126,14 @@ def test_a_clean_up_call_settles_every_claim_and_pays_at_least_its_share_of_the_
     assert r.line("call_proceeds")[1] == 54000  # 90% of the 600 still planned, above the 323.55 needed
     assert r.tranche("A").balance_end == 0 and r.tranche("B").balance_end == 0
     assert r.line("tranche:B:residual_paid")[1] > 0  # the surplus over the claims reaches the residual
+
+
+def test_amounts_beyond_exact_integer_arithmetic_are_refused_not_wrapped_around() -> None:
+    import pytest
+
+    from nplhub.domain.errors import DomainError
+
+    with pytest.raises(DomainError, match="too large"):
+        simulate(deal(), PeriodInputs(collections=np.array([3 * 10**12, 2 * 10**12, 0], dtype=np.int64)))
+    with pytest.raises(DomainError, match="business plan has 2 periods"):
+        simulate(deal(), PeriodInputs(collections=cents(1, 2, 3), business_plan=cents(1, 2)))
