@@ -257,6 +257,8 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
     thresholds = {t.name: to_ppm(t.threshold) for t in deal.triggers}
     two_waterfalls = deal.waterfall_on_trigger is not None
     original_notes = sum(to_cents(t.balance) for t in deal.tranches)
+    if original_notes > CUMULATIVE_LIMIT:
+        raise DomainError(f"the notes exceed {CUMULATIVE_LIMIT // 100:,}: too large for exact arithmetic")
     call_ppm = to_ppm(deal.clean_up_call.threshold) if deal.clean_up_call else None
     cover = deal.reserve
     for k in range(T):
