@@ -51,9 +51,14 @@ RELIEF = {"extension", "schedule_relief", "grace_period", "capitalisation", "ref
 CONCESSIONS = RELIEF | {"rate_cut", "principal_reduction", "collateral_release"}
 
 
+def flag_codes(bits: int) -> tuple[str, ...]:
+    """The flag codes of a loan's `flag_bits`."""
+    return tuple(code for j, code in enumerate(FLAGS) if int(bits) >> j & 1)
+
+
 @dataclass
 class HiddenNplResult:
-    frame: pd.DataFrame  # one row per flagged loan: loan_id, flags, evidence, amounts, segments
+    frame: pd.DataFrame  # one row per flagged loan: ids, classes, amounts, flag_bits, evidence_<FLAG>, segments
 
     def totals(self) -> dict[str, float]:
         f = self.frame
@@ -86,7 +91,7 @@ class HiddenNplResult:
                 "outstanding_principal": float(row["outstanding_principal"]),
                 "hidden_npl": bool(row["hidden_npl"]), "suspected": bool(row["suspected"]),
                 "flags": [{"code": code, "zh": FLAG_TEXT[code][0], "en": FLAG_TEXT[code][1],
-                           "evidence": row["evidence"].get(code, "")} for code in row["flags"]],
+                           "evidence": str(row[f"evidence_{code}"])} for code in flag_codes(row["flag_bits"])],
             })
         return out
 
@@ -103,8 +108,8 @@ def detect_hidden_npl(tables: Mapping[str, pd.DataFrame], classification: Classi
     performing = reported_rank < 2
 
     flags["UNDER_REPORTED"] = derived_rank > reported_rank
-    evidence["UNDER_REPORTED"] = pd.Series(
-        np.where(flags["UNDER_REPORTED"], "reported " + c["reported_class"] + ", rules require " + c["derived_class"], ""))
+    evidence["UNDER_REPORTED"] = _where(flags["UNDER_REPORTED"], lambda m: "reported " + c["reported_class"][m]
+                                        + ", rules require " + c["derived_class"][m])
 
     forb = tables.get("forbearance")
     ext_count = loans["extension_count"].fillna(0).to_numpy(dtype=np.float64) if "extension_count" in loans else np.zeros(n)
@@ -135,13 +140,13 @@ def detect_hidden_npl(tables: Mapping[str, pd.DataFrame], classification: Classi
         evidence["UNFLAGGED_RESTRUCTURING"] = pd.Series(
             np.where(flags["UNFLAGGED_RESTRUCTURING"], "concession granted while overdue, restructured flag false", ""))
     flags["REPEATED_EXTENSIONS"] = ext_count >= 2
-    evidence["REPEATED_EXTENSIONS"] = pd.Series(
-        np.where(flags["REPEATED_EXTENSIONS"], pd.Series(ext_count).astype(int).astype(str) + " extensions", ""))
+    evidence["REPEATED_EXTENSIONS"] = _where(flags["REPEATED_EXTENSIONS"],
+                                             lambda m: pd.Series(ext_count[m]).astype(int).astype(str) + " extensions")
 
     in_obs = (c["reason_bits"].to_numpy() & BIT["RESTRUCTURED_OBSERVATION"]).astype(bool)
     flags["RESTRUCTURED_REPORTED_NORMAL"] = in_obs & (reported_rank == 0)
-    evidence["RESTRUCTURED_REPORTED_NORMAL"] = pd.Series(
-        np.where(flags["RESTRUCTURED_REPORTED_NORMAL"], "observation period until " + c["observation_end"].astype(str), ""))
+    evidence["RESTRUCTURED_REPORTED_NORMAL"] = _where(
+        flags["RESTRUCTURED_REPORTED_NORMAL"], lambda m: "observation period until " + c["observation_end"][m].astype(str))
 
     # cross-default of the same borrower or group
     cps = tables.get("counterparties")
@@ -152,8 +157,7 @@ def detect_hidden_npl(tables: Mapping[str, pd.DataFrame], classification: Classi
     npl = derived_rank >= 2
     npl_in_group = pd.Series(npl.astype(int)).groupby(group.to_numpy()).transform("sum").to_numpy()
     flags["CROSS_DEFAULT"] = performing & (npl_in_group - npl > 0)
-    evidence["CROSS_DEFAULT"] = pd.Series(np.where(flags["CROSS_DEFAULT"],
-                                                   "borrower/group " + group + " has an NPL", ""))
+    evidence["CROSS_DEFAULT"] = _where(flags["CROSS_DEFAULT"], lambda m: "borrower/group " + group[m] + " has an NPL")
     guarantees = tables.get("guarantees")
     if guarantees is not None and len(guarantees) and "guarantor_counterparty_id" in guarantees:
         npl_cps = set(c.loc[npl, "counterparty_id"])
@@ -169,10 +173,10 @@ def detect_hidden_npl(tables: Mapping[str, pd.DataFrame], classification: Classi
     out["hidden_npl"] = (performing & (derived_rank >= 2))[idx]
     pattern = matrix[:, 1:].any(axis=1)
     out["suspected"] = (performing & (derived_rank < 2) & pattern)[idx]
-    out["flags"] = [[FLAGS[j] for j in np.flatnonzero(matrix[i])] for i in idx]
-    ev = {k: evidence[k].to_numpy() for k in evidence}
-    out["evidence"] = [{FLAGS[j]: str(ev[FLAGS[j]][i]) for j in np.flatnonzero(matrix[i]) if FLAGS[j] in ev}
-                       for i in idx]
+    out["flag_bits"] = (matrix[idx] * (1 << np.arange(len(FLAGS)))).sum(axis=1)
+    for k in FLAGS:  # one evidence column per flag, empty where the flag is off
+        col = evidence[k].to_numpy(dtype=object)[idx] if k in evidence else np.full(idx.size, "", dtype=object)
+        out[f"evidence_{k}"] = np.where(matrix[idx, FLAGS.index(k)], col, "")
     for col in ("branch_id", "product"):
         if col in loans:
             out[col] = loans[col].to_numpy()[idx]
@@ -182,6 +186,14 @@ def detect_hidden_npl(tables: Mapping[str, pd.DataFrame], classification: Classi
             if col in cp:
                 out[col] = out["counterparty_id"].map(cp[col]).to_numpy()
     return HiddenNplResult(frame=out.reset_index(drop=True))
+
+
+def _where(mask: np.ndarray, text: Any) -> pd.Series:
+    """Evidence sentences built only for the flagged rows (`text(mask)` gives them), "" elsewhere."""
+    out = np.full(mask.size, "", dtype=object)
+    if mask.any():
+        out[mask] = np.asarray(text(mask), dtype=object)
+    return pd.Series(out)
 
 
 def _restructured_flag(loans: pd.DataFrame) -> np.ndarray:

@@ -21,7 +21,7 @@ from nplhub.domain.events import GenericEvent
 from nplhub.risk.aalen_johansen import AalenJohansenEstimator
 from nplhub.risk.classify import ClassificationResult, classify
 from nplhub.risk.generator import generator, multi_period, remove_not_rated
-from nplhub.risk.hidden import HiddenNplResult, detect_hidden_npl
+from nplhub.risk.hidden import HiddenNplResult, detect_hidden_npl, flag_codes
 from nplhub.risk.history import HistoryError, history_from_loan_states, state_history
 from nplhub.risk.metrics import supervisory_metrics
 from nplhub.risk.migration import CohortEstimator
@@ -264,7 +264,7 @@ def store_classification(uow: AbstractUnitOfWork, snapshot_id: str, result: Clas
         flags: tuple[str, ...] = ()
         is_hidden = False
         if hf is not None and row.loan_id in hf.index:
-            flags = tuple(hf.at[row.loan_id, "flags"])
+            flags = flag_codes(hf.at[row.loan_id, "flag_bits"])
             is_hidden = bool(hf.at[row.loan_id, "hidden_npl"])
         results.append(LoanRiskResult(loan_id=str(row.loan_id), reported_class=row.reported_class,
                                       derived_class=row.derived_class,
