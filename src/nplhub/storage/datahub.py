@@ -117,8 +117,10 @@ class SqlSnapshotRepository(SnapshotRepository):
             imported_at=snapshot.imported_at or datetime.now(UTC), counts=dict(snapshot.counts)))
 
     def add_tables(self, snapshot_id: str, tables: Mapping[str, Any]) -> dict[str, int]:
-        staged = {name: data for name, data in tables.items()
-                  if self._sqlite and data.num_rows >= STAGING_MIN_ROWS} if datahub_bulk.available() else {}
+        big = sorted((name for name, data in tables.items() if data.num_rows >= STAGING_MIN_ROWS),
+                     key=lambda name: -tables[name].num_rows)[:datahub_bulk.MAX_STAGED_TABLES]
+        staged = {name: data for name, data in tables.items() if name in big} \
+            if self._sqlite and datahub_bulk.available() else {}
         if staged:
             datahub_bulk.copy_tables(self.conn, snapshot_id, staged, _ROW_ID_TABLES)
         for name, data in tables.items():
