@@ -173,7 +173,11 @@ def audit_log(entries: Iterable[EntryRow], nodes: Iterable[tuple[int, int, bytes
         report.problems.append(Problem(min(head.size, n), f"the head says {head.size} entries, "
                                                           f"the table holds {n}"))
     elif head.root() != report.root:
-        report.problems.append(Problem(None, "the head's frontier does not match the entries"))
+        # the frontier's subtrees: those of level 1 and up are stored nodes (checked above); a lone last
+        # leaf is covered by no stored node, only here
+        bad = [ix for (lv, ix), h in zip(decompose(0, n), head.hashes) if lv == 0 and levels[0][ix] != h]
+        report.problems.append(Problem(min(bad) if bad else None, "the head's frontier does not match the "
+                                       "entries" + (f": entry {min(bad)} was rewritten" if bad else "")))
     for cp in checkpoints:
         report.checkpoints += 1
         if verifier is not None and cp.origin == verifier.name:
