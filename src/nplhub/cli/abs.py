@@ -52,23 +52,26 @@ def _load(deal_path: Path) -> tuple[Any, Any]:
 
 
 def _pct(v: Any) -> str:
-    return "n/a" if v is None else f"{100 * v:.3f}%"
+    return "n/a" if v is None else f"{100 * v:.2f}%"
 
 
 def _num(v: Any, fmt: str = ",.2f") -> str:
     return "n/a" if v is None else format(v, fmt)
 
 
+def _m(v: Any) -> str:
+    return "n/a" if v is None else f"{v / 1e6:,.2f}"
+
+
 def _tranche_table(tranches: dict[str, dict[str, Any]], title: str) -> Table:
-    table = Table(title=title)
-    for col in ("tranche / 分档", "balance / 面额", "price", "yield / 收益率", "WAL (y)", "Mac. dur.",
-                "mod. dur.", "convexity", "principal / 本金", "interest / 利息", "residual / 超额收益", "loss / 损失"):
+    table = Table(title=f"{title} / 分档 (amounts in millions / 百万)")
+    table.add_column("tranche", no_wrap=True, min_width=7)
+    for col in ("balance", "price", "yield", "WAL y", "mod.dur", "principal", "int+resid", "loss"):
         table.add_column(col, justify="right")
     for name, t in tranches.items():
-        table.add_row(name, _num(t["balance"]), _num(t["price"], ".2f"), _pct(t["yield"]), _num(t["wal"], ".3f"),
-                      _num(t["macaulay_duration"], ".3f"), _num(t["modified_duration"], ".3f"),
-                      _num(t["convexity"], ".3f"), _num(t["principal_paid"]), _num(t["interest_paid"]),
-                      _num(t["residual_paid"]), _num(t["loss"]))
+        table.add_row(name, _m(t["balance"]), _num(t["price"], ".1f"), _pct(t["yield"]), _num(t["wal"], ".2f"),
+                      _num(t["modified_duration"], ".2f"), _m(t["principal_paid"]),
+                      _m(t["interest_paid"] + t["residual_paid"]), _m(t["loss"]))
     return table
 
 
