@@ -81,10 +81,10 @@ def index_factors(collateral: pd.DataFrame, price_index: pd.DataFrame | None, cu
 def revalue_collateral(collateral: pd.DataFrame, price_index: pd.DataFrame | None, cutoff: pd.Timestamp,
                        a: AssumptionSet) -> pd.DataFrame:
     """One row per collateral item with its reference value, haircut, costs and net value."""
-    out = pd.DataFrame({"collateral_id": collateral["collateral_id"].astype("string")})
-    ctype = collateral["collateral_type"].astype("string").fillna("other")
+    out = pd.DataFrame({"collateral_id": collateral["collateral_id"].astype("object").to_numpy()})
+    ctype = collateral["collateral_type"].astype("object").fillna("other")
     ctype = ctype.where(ctype.isin(COLLATERAL_TYPES), "other")
-    out["collateral_type"] = ctype.to_numpy()
+    out["collateral_type"] = ctype.to_numpy(dtype=object)
     appraisal = collateral["appraisal_value"].astype("float64").fillna(0.0).clip(lower=0.0)
     out["appraisal_value"] = appraisal.to_numpy()
     out["index_factor"] = index_factors(collateral, price_index, cutoff).to_numpy()
@@ -94,10 +94,12 @@ def revalue_collateral(collateral: pd.DataFrame, price_index: pd.DataFrame | Non
     liquidity = {str(k): float(v) for k, v in dict(a.value("collateral.region_liquidity")).items()}
     default_liq = liquidity.pop("default", 0.0)
     if "region" in collateral:
-        province = collateral["region"].astype("string").fillna("").str.slice(0, 2)
+        province = collateral["region"].astype("object").fillna("").astype(str).str.slice(0, 2)
     else:
-        province = pd.Series("", index=collateral.index, dtype="string")
-    liq = province.map(lambda p: liquidity.get(str(p), default_liq)).astype("float64")
+        province = pd.Series("", index=collateral.index, dtype=object)
+    codes, uniques = pd.factorize(province.astype("object"), use_na_sentinel=False)
+    liq = pd.Series(np.array([liquidity.get(str(p), default_liq) for p in uniques], dtype="float64")[codes]
+                    if len(uniques) else np.zeros(len(province)), index=collateral.index)
     out["haircut"] = np.clip(out["collateral_type"].map(haircuts).astype("float64").to_numpy() + liq.to_numpy(),
                              0.0, 0.95)
     real_estate = set(a.value("collateral.real_estate_types"))
@@ -111,7 +113,7 @@ def revalue_collateral(collateral: pd.DataFrame, price_index: pd.DataFrame | Non
     out["net_value"] = (sale_value - out["prior_claims"]).clip(lower=0.0)
     out["months_to_sale"] = out["collateral_type"].map(dict(a.value("collateral.months_to_sale"))).astype("float64")
     if "status" in collateral:
-        gone = collateral["status"].astype("string").isin(["released", "sold"]).fillna(False).to_numpy()
+        gone = collateral["status"].astype("object").isin(["released", "sold"]).to_numpy()
         for col in ("reference_value", "net_value", "prior_claims"):
             out.loc[gone, col] = 0.0
     return out
@@ -128,24 +130,33 @@ def allocate_collateral(links: pd.DataFrame, values: pd.DataFrame, claims: pd.Se
             "collateral_type", "tax_rate", "months_to_sale"]
     if links.empty or values.empty:
         return pd.DataFrame(columns=cols)
-    df = links.loc[:, [c for c in ("loan_id", "collateral_id", "allocated_amount") if c in links]].copy()
-    df["loan_id"] = df["loan_id"].astype("string")
-    df["collateral_id"] = df["collateral_id"].astype("string")
-    df = df.merge(values, on="collateral_id", how="inner")
-    claim = df["loan_id"].map(claims).astype("float64").fillna(0.0)
-    allocated = (df["allocated_amount"].astype("float64") if "allocated_amount" in df
-                 else pd.Series(np.nan, index=df.index))
-    weight = allocated.where(allocated.notna() & (allocated > 0), claim).clip(lower=0.0)
-    total = weight.groupby(df["collateral_id"]).transform("sum")
-    n_links = df.groupby("collateral_id")["loan_id"].transform("size")
-    share = np.where(total > 0, weight / total.where(total > 0, 1.0), 1.0 / n_links)
-    df["share"] = share
-    for col in ("reference_value", "net_value", "prior_claims"):
-        df[col] = df[col] * df["share"]
-    # a maximum-amount mortgage (最高额抵押) secures at most the allocated amount
-    cap = allocated.where(allocated.notna() & (allocated > 0), np.inf)
-    df["net_value"] = np.minimum(df["net_value"], cap)
-    return df.loc[:, cols].reset_index(drop=True)
+    item_index = pd.Index(values["collateral_id"].astype("object"))
+    item = item_index.get_indexer(links["collateral_id"].astype("object"))
+    keep = item >= 0
+    item = item[keep]
+    loan_ids = links["loan_id"].astype("object").to_numpy()[keep]
+    claim_pos = claims.index.get_indexer(loan_ids)
+    claim_values = claims.to_numpy("float64")
+    claim = np.where(claim_pos >= 0, claim_values[np.maximum(claim_pos, 0)] if len(claim_values) else 0.0, 0.0)
+    allocated = (pd.to_numeric(links["allocated_amount"], errors="coerce").to_numpy("float64")[keep]
+                 if "allocated_amount" in links else np.full(item.size, np.nan))
+    has_cap = np.isfinite(allocated) & (allocated > 0)
+    weight = np.clip(np.where(has_cap, allocated, claim), 0.0, None)
+    total = np.bincount(item, weights=weight, minlength=len(item_index))[item]
+    n_links = np.bincount(item, minlength=len(item_index))[item]
+    share = np.where(total > 0, weight / np.where(total > 0, total, 1.0), 1.0 / n_links)
+    v = {c: values[c].to_numpy() for c in ("reference_value", "net_value", "prior_claims", "collateral_type",
+                                             "tax_rate", "months_to_sale")}
+    out = pd.DataFrame({
+        "loan_id": loan_ids, "collateral_id": item_index.to_numpy()[item], "share": share,
+        "reference_value": v["reference_value"][item] * share,
+        # a maximum-amount mortgage (最高额抵押) secures at most the allocated amount
+        "net_value": np.minimum(v["net_value"][item] * share, np.where(has_cap, allocated, np.inf)),
+        "prior_claims": v["prior_claims"][item] * share,
+        "collateral_type": v["collateral_type"][item], "tax_rate": v["tax_rate"][item],
+        "months_to_sale": v["months_to_sale"][item],
+    })
+    return out.loc[:, cols]
 
 
 def loan_collateral_summary(allocation: pd.DataFrame, loan_ids: pd.Index,
@@ -153,31 +164,39 @@ def loan_collateral_summary(allocation: pd.DataFrame, loan_ids: pd.Index,
     """Per loan: reference value, prior claims, net value (uncapped, and capped at the claim), dominant type,
     value-weighted tax rate and months to sale, and the number of items."""
     out = pd.DataFrame(index=loan_ids)
+    n = len(loan_ids)
+    same = claims.index is loan_ids or claims.index.equals(loan_ids)
+    claim = claims.to_numpy("float64") if same else claims.reindex(loan_ids).fillna(0.0).to_numpy("float64")
     if allocation.empty:
-        out["collateral_reference"] = 0.0
-        out["collateral_prior"] = 0.0
-        out["collateral_net"] = 0.0
-        out["collateral_value"] = 0.0
-        out["collateral_type"] = "none"
-        out["collateral_tax_rate"] = 0.0
-        out["months_to_sale"] = np.nan
-        out["collateral_count"] = 0
-        return out
-    g = allocation.assign(
-        w_tax=allocation["tax_rate"] * allocation["reference_value"],
-        w_months=allocation["months_to_sale"] * allocation["reference_value"],
-    ).groupby("loan_id")
-    sums = g[["reference_value", "prior_claims", "net_value", "w_tax", "w_months"]].sum()
-    dominant = allocation.sort_values("reference_value", ascending=False).drop_duplicates("loan_id")
-    dominant = dominant.set_index("loan_id")["collateral_type"]
-    ref = sums["reference_value"].reindex(loan_ids).fillna(0.0)
+        pos = np.zeros(0, dtype=int)
+    else:
+        pos = loan_ids.get_indexer(allocation["loan_id"].astype("object"))
+    ok = pos >= 0
+    pos = pos[ok]
+
+    def total(column: str | np.ndarray) -> np.ndarray:
+        values = allocation[column].to_numpy("float64")[ok] if isinstance(column, str) else column
+        return np.bincount(pos, weights=values, minlength=n) if pos.size else np.zeros(n)
+
+    ref = total("reference_value")
+    w_tax = total(allocation["tax_rate"].to_numpy("float64")[ok] * allocation["reference_value"].to_numpy("float64")[ok]) \
+        if pos.size else np.zeros(n)
+    w_months = total(np.nan_to_num(allocation["months_to_sale"].to_numpy("float64")[ok])
+                     * allocation["reference_value"].to_numpy("float64")[ok]) if pos.size else np.zeros(n)
+    value = total("net_value")
+    types = np.full(n, "none", dtype=object)
+    if pos.size:
+        ref_item = allocation["reference_value"].to_numpy("float64")[ok]
+        order = np.lexsort((-ref_item, pos))  # by loan, largest reference first
+        first = order[np.r_[True, pos[order][1:] != pos[order][:-1]]]
+        types[pos[first]] = allocation["collateral_type"].to_numpy()[ok][first]
+    safe = np.where(ref > 0, ref, 1.0)
     out["collateral_reference"] = ref
-    out["collateral_prior"] = sums["prior_claims"].reindex(loan_ids).fillna(0.0)
-    out["collateral_value"] = sums["net_value"].reindex(loan_ids).fillna(0.0)
-    out["collateral_net"] = np.minimum(out["collateral_value"], claims.reindex(loan_ids).fillna(0.0))
-    out["collateral_type"] = dominant.reindex(loan_ids).astype("object").fillna("none")
-    safe = ref.where(ref > 0, 1.0)
-    out["collateral_tax_rate"] = (sums["w_tax"].reindex(loan_ids).fillna(0.0) / safe).where(ref > 0, 0.0)
-    out["months_to_sale"] = (sums["w_months"].reindex(loan_ids) / safe).where(ref > 0, np.nan)
-    out["collateral_count"] = g.size().reindex(loan_ids).fillna(0).astype("int64")
+    out["collateral_prior"] = total("prior_claims")
+    out["collateral_value"] = value
+    out["collateral_net"] = np.minimum(value, claim)
+    out["collateral_type"] = types
+    out["collateral_tax_rate"] = np.where(ref > 0, w_tax / safe, 0.0)
+    out["months_to_sale"] = np.where(ref > 0, w_months / safe, np.nan)
+    out["collateral_count"] = np.bincount(pos, minlength=n).astype("int64") if pos.size else np.zeros(n, dtype="int64")
     return out

@@ -62,7 +62,7 @@ def value_portfolio_dask(loans: pd.DataFrame, a: AssumptionSet, client: Any, *, 
             mc_futures.append(client.submit(
                 simulate_quantiles, simulated.iloc[b0 * BLOCK:b1 * BLOCK], a_future, seed=plan.seed,
                 paths=plan.paths, discount_rate=discount_rate, first_block=int(b0),
-                package_count=package_count, pure=False))
+                package_count=package_count, threads=1, pure=False))
     frames = client.gather(route_futures)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if mc_futures:

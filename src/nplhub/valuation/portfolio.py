@@ -50,20 +50,26 @@ def build_loan_frame(frames: Mapping[str, pd.DataFrame], cutoff: pd.Timestamp | 
         if column not in loans:
             raise TapeError(f"loans.{column} is missing: required by the tape contract")
     loans = loans.reset_index(drop=True)
-    if loans["loan_id"].duplicated().any():
-        dup = loans.loc[loans["loan_id"].duplicated(), "loan_id"].iloc[0]
+    duplicated = loans["loan_id"].duplicated()
+    if duplicated.any():
+        dup = loans.loc[duplicated, "loan_id"].iloc[0]
         raise TapeError(f"loans.loan_id {dup!r} appears more than once")
-    out = pd.DataFrame({"loan_id": loans["loan_id"].astype("string").to_numpy()})
+    out = pd.DataFrame({"loan_id": loans["loan_id"].astype("object").to_numpy()})
     cps = frames.get("counterparties", pd.DataFrame(columns=["counterparty_id"]))
-    cp = cps.set_index(cps["counterparty_id"].astype("string")) if len(cps) else None
-    cp_ids = loans["counterparty_id"].astype("string")
-    if cp is not None:
-        out["counterparty_type"] = cp_ids.map(_col(cp, "counterparty_type", "corporate")).fillna("corporate").to_numpy()
-        out["region"] = cp_ids.map(_col(cp, "region", "")).fillna("").astype("string").to_numpy()
-        out["insolvency_status"] = cp_ids.map(_col(cp, "insolvency_status", "none")).fillna("none").to_numpy()
-    else:
-        out["counterparty_type"], out["region"], out["insolvency_status"] = "corporate", "", "none"
-    out["product"] = _col(loans, "product", "other").fillna("other").astype("string").to_numpy()
+    pos = pd.Index(cps["counterparty_id"].astype("object")).get_indexer(loans["counterparty_id"].astype("object"))
+    found = pos >= 0
+
+    def from_counterparty(column: str, default: str) -> np.ndarray:
+        if column not in cps:
+            return np.full(len(loans), default, dtype=object)
+        values = cps[column].astype("object").to_numpy()
+        picked = np.where(found, values[np.maximum(pos, 0)] if len(values) else default, default)
+        return np.where(pd.isna(picked), default, picked).astype(object)
+
+    out["counterparty_type"] = from_counterparty("counterparty_type", "corporate")
+    out["region"] = from_counterparty("region", "")
+    out["insolvency_status"] = from_counterparty("insolvency_status", "none")
+    out["product"] = _col(loans, "product", "other").fillna("other").astype("object").to_numpy()
     include_penalty = bool(a.value("claim.include_penalty_interest"))
     claim = _money(loans, "outstanding_principal") + _money(loans, "accrued_interest") + _money(loans, "fees")
     if include_penalty:
@@ -72,14 +78,15 @@ def build_loan_frame(frames: Mapping[str, pd.DataFrame], cutoff: pd.Timestamp | 
     provision = pd.to_numeric(_col(loans, "provision", np.nan), errors="coerce").astype("float64")
     out["book_value"] = (claim - provision.fillna(0.0)).clip(lower=0.0).to_numpy()
     out["days_past_due"] = pd.to_numeric(_col(loans, "days_past_due", 0), errors="coerce").fillna(0).to_numpy("float64")
-    out["legal_status"] = _col(loans, "legal_status", "none").fillna("none").astype("string").to_numpy()
+    out["legal_status"] = _col(loans, "legal_status", "none").fillna("none").astype("object").to_numpy()
     restructured = _col(loans, "restructured", False).fillna(False).astype(bool).astype("int64")
     extensions = pd.to_numeric(_col(loans, "extension_count", 0), errors="coerce").fillna(0).astype("int64")
     out["restructure_count"] = (restructured + extensions).to_numpy()
     out["written_off"] = _col(loans, "written_off", False).fillna(False).astype(bool).to_numpy()
-    out["reported_class"] = _col(loans, "reported_class", "").fillna("").astype("string").to_numpy()
+    out["reported_class"] = _col(loans, "reported_class", "").fillna("").astype("object").to_numpy()
 
-    claims = pd.Series(out["claim"].to_numpy(), index=out["loan_id"])
+    loan_index = pd.Index(out["loan_id"].to_numpy(dtype=object))
+    claims = pd.Series(out["claim"].to_numpy(), index=loan_index)
     collateral = frames.get("collateral")
     links = frames.get("loan_collateral")
     if collateral is not None and links is not None and len(collateral) and len(links):
@@ -87,20 +94,20 @@ def build_loan_frame(frames: Mapping[str, pd.DataFrame], cutoff: pd.Timestamp | 
         allocation = allocate_collateral(links, values, claims)
     else:
         allocation = pd.DataFrame()
-    summary = loan_collateral_summary(allocation, pd.Index(out["loan_id"]), claims)
+    summary = loan_collateral_summary(allocation, loan_index, claims)
     for column in summary.columns:
         out[column] = summary[column].to_numpy()
 
     guarantees = frames.get("guarantees")
     if guarantees is not None and len(guarantees):
         rates = dict(a.value("guarantee.recovery_rate"))
-        g = guarantees.assign(loan_id=guarantees["loan_id"].astype("string"))
-        amount = _money(g, "amount")
-        rate = _col(g, "guarantee_type", "personal").map(rates).astype("float64").fillna(min(rates.values()))
-        g = g.assign(amount=amount, expected=amount * rate)
-        sums = g.groupby("loan_id")[["amount", "expected"]].sum()
-        amount_l = sums["amount"].reindex(out["loan_id"]).fillna(0.0).to_numpy()
-        expected_l = sums["expected"].reindex(out["loan_id"]).fillna(0.0).to_numpy()
+        amount = _money(guarantees, "amount").to_numpy()
+        rate = _col(guarantees, "guarantee_type", "personal").map(rates).astype("float64").fillna(
+            min(rates.values())).to_numpy()
+        gpos = loan_index.get_indexer(guarantees["loan_id"].astype("object"))
+        ok = gpos >= 0
+        amount_l = np.bincount(gpos[ok], weights=amount[ok], minlength=len(out))
+        expected_l = np.bincount(gpos[ok], weights=(amount * rate)[ok], minlength=len(out))
     else:
         amount_l = expected_l = np.zeros(len(out))
     out["guarantee_amount"] = np.minimum(amount_l, out["claim"].to_numpy())
