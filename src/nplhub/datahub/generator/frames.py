@@ -40,9 +40,9 @@ def lookup(mapping: dict[str, Any], keys: np.ndarray, default: Any = None) -> np
     """mapping[key] for every key of an array (vectorised through the distinct keys)."""
     if keys.size == 0:
         return np.array([], dtype=np.asarray(list(mapping.values()) or [default]).dtype)
-    uniq, inverse = np.unique(keys, return_inverse=True)
+    codes, uniq = pd.factorize(keys.ravel())  # hashing, not sorting: fast on millions of strings
     values = np.array([mapping.get(str(k), default) for k in uniq])
-    return values[inverse.reshape(keys.shape)]
+    return values[codes.reshape(keys.shape)]
 
 
 def sequence_ids(prefix: str, n: int, width: int = 6) -> np.ndarray:

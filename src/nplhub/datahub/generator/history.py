@@ -112,7 +112,7 @@ def simulate(rng: np.random.Generator, book: LoanBook, cutoff: np.datetime64) ->
     # evenly spread, so the product's count of new NPLs varies less than with independent draws
     # (the balance-weighted NPL ratio of a small book stays nearer its target). The step changes
     # every month, so loans that moved together once do not keep moving together.
-    group = (book.segment.astype(np.int16) * 16 + np.unique(book.product, return_inverse=True)[1]).astype(np.int16)
+    group = book.product_group
     position = np.empty(n, dtype=np.float64)
     position[np.lexsort((rng.random(n), group))] = np.arange(n, dtype=np.float64)
 

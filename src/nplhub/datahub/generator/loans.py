@@ -20,6 +20,7 @@ class LoanBook:
     cp_index: npt.NDArray[np.int64]
     segment: npt.NDArray[np.int8]  # index into SEGMENTS
     product: npt.NDArray[np.str_]
+    product_group: npt.NDArray[np.int16]  # segment * 16 + product index: one value per (segment, product)
     principal: npt.NDArray[np.float64]
     term: npt.NDArray[np.int64]  # months
     rate: npt.NDArray[np.float64]
@@ -50,6 +51,7 @@ def draw_loans(rng: np.random.Generator, cp_index: npt.NDArray[np.int64], segmen
     """Static loan terms; segment per loan comes from its counterparty."""
     n = len(cp_index)
     product = np.empty(n, dtype="U20")
+    product_group = np.zeros(n, dtype=np.int16)
     principal = np.empty(n)
     term = np.empty(n, dtype=np.int64)
     rate = np.empty(n)
@@ -65,6 +67,7 @@ def draw_loans(rng: np.random.Generator, cp_index: npt.NDArray[np.int64], segmen
             r = rows[pick == j]
             m = len(r)
             product[r] = sp.product
+            product_group[r] = s * 16 + j
             principal[r] = np.round(sp.median_principal * np.exp(sp.sigma * rng.standard_normal(m)), -2)
             term[r] = np.array(sp.term_months)[rng.integers(0, len(sp.term_months), m)]
             rate[r] = np.round(rng.uniform(*sp.rate_range, m), 4)
@@ -97,7 +100,7 @@ def draw_loans(rng: np.random.Generator, cp_index: npt.NDArray[np.int64], segmen
 
     pre_window = rng.random(n) < pre_window_share
     return LoanBook(
-        cp_index=cp_index, segment=segment, product=product, principal=principal, term=term, rate=rate,
+        cp_index=cp_index, segment=segment, product=product, product_group=product_group, principal=principal, term=term, rate=rate,
         method=method, secured=secured, collateral_type=ctype, origination=origination,
         maturity=add_months(origination, term + 12 * ext), extension_count=ext, route=route, duration_days=duration, pre_window=pre_window,
     )
@@ -146,9 +149,8 @@ def spread_principals(rng: np.random.Generator, book: LoanBook, flag: npt.NDArra
     would otherwise decide it: the NPL loans get the mid-quantiles of each product's amounts, the
     largest of them moved so that their mean equals the product's mean.
     """
-    group = book.segment.astype(np.int64) * 100 + np.unique(book.product, return_inverse=True)[1]
-    for g in np.unique(group):
-        rows = np.flatnonzero(group == g)
+    for g in np.unique(book.product_group):
+        rows = np.flatnonzero(book.product_group == g)
         m = len(rows)
         bad = rows[flag[rows]]
         k = len(bad)
