@@ -106,10 +106,11 @@ def build_loan_frame(frames: Mapping[str, pd.DataFrame], cutoff: pd.Timestamp | 
             min(rates.values())).to_numpy()
         gpos = loan_index.get_indexer(guarantees["loan_id"].astype("object"))
         ok = gpos >= 0
-        amount_l = np.bincount(gpos[ok], weights=amount[ok], minlength=len(out))
-        expected_l = np.bincount(gpos[ok], weights=(amount * rate)[ok], minlength=len(out))
+        amount_l: np.ndarray = np.bincount(gpos[ok], weights=amount[ok], minlength=len(out)).astype("float64")
+        expected_l: np.ndarray = np.bincount(gpos[ok], weights=(amount * rate)[ok], minlength=len(out)).astype("float64")
     else:
-        amount_l = expected_l = np.zeros(len(out))
+        amount_l = np.zeros(len(out))
+        expected_l = np.zeros(len(out))
     out["guarantee_amount"] = np.minimum(amount_l, out["claim"].to_numpy())
     # the guarantor pays at most what the collateral leaves unpaid
     uncovered = np.maximum(out["claim"].to_numpy() - out["collateral_net"].to_numpy(), 0.0)
