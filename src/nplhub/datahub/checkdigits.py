@@ -1,6 +1,7 @@
 """Check digits of Chinese identity numbers, scalar and vectorised.
 
-- Resident identity number (公民身份号码), GB 11643-1999: 17 digits and a check character,
+- Resident identity number (公民身份号码), GB 11643-1999: a six-digit address code (its province
+  prefix must exist), the birth date YYYYMMDD, a three-digit sequence and a check character,
   ISO 7064 MOD 11-2: weights 2^(17-i) mod 11, check = (12 - sum mod 11) mod 11, 10 written X.
 - Unified social credit code (统一社会信用代码), GB 32100-2015: 18 characters over the 31-symbol
   alphabet 0-9 A-H J-N P-R T U W-Y (no I O Z S V); the 18th is a MOD 31 check character with
@@ -20,6 +21,9 @@ USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
 _USCC_VALUE = np.full(256, -1, dtype=np.int64)
 for _i, _ch in enumerate(USCC_ALPHABET):
     _USCC_VALUE[ord(_ch)] = _i
+# GB/T 2260 province-level prefixes (the 31 mainland provinces, Taiwan, Hong Kong, Macao)
+_PROVINCES = np.array([11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
+                       50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82])
 _DIGIT_VALUE = np.full(256, -1, dtype=np.int64)
 for _i in range(10):
     _DIGIT_VALUE[ord(str(_i))] = _i
@@ -36,6 +40,7 @@ def uscc_check_char(first17: str) -> str:
 
 
 def is_valid_resident_id(number: str) -> bool:
+    """Check character and structure (province prefix, birth date)."""
     return bool(valid_resident_ids([number])[0])
 
 
@@ -62,9 +67,23 @@ def valid_resident_ids(values: list[str]) -> np.ndarray:
         return np.array([is_valid_resident_id(v) if len(v) == 18 and v.isascii() else False for v in values])
     digits = _DIGIT_VALUE[matrix[:, :17]]
     shaped = (digits >= 0).all(axis=1)
-    sums = (np.where(digits >= 0, digits, 0) * RESIDENT_WEIGHTS).sum(axis=1) % 11
+    d = np.where(digits >= 0, digits, 0)
+    sums = (d * RESIDENT_WEIGHTS).sum(axis=1) % 11
     expected = np.frombuffer(RESIDENT_CHECK.encode(), dtype=np.uint8)[sums]
-    return shaped & (matrix[:, 17] == expected)
+    return shaped & _plausible_structure(d) & (matrix[:, 17] == expected)
+
+
+def _plausible_structure(d: np.ndarray) -> np.ndarray:
+    """GB 11643 structure: a province-level address prefix and a real birth date (1900-2099)."""
+    province = d[:, 0] * 10 + d[:, 1]
+    year = d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
+    month = d[:, 10] * 10 + d[:, 11]
+    day = d[:, 12] * 10 + d[:, 13]
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)]
+    month_days = month_days + ((month == 2) & leap)
+    return (np.isin(province, _PROVINCES) & (year >= 1900) & (year <= 2099) & (month >= 1) & (month <= 12)
+            & (day >= 1) & (day <= month_days))
 
 
 def valid_usccs(values: list[str]) -> np.ndarray:

@@ -37,8 +37,12 @@ def tapes(draw: st.DrawFn) -> dict[str, pd.DataFrame]:
     cps = []
     for i in range(n_cp):
         kind = draw(st.sampled_from([c.value for c in CounterpartyType]))
-        digits = draw(st.text("0123456789", min_size=11, max_size=11))
-        number = resident_id("110105" + digits) if kind == "individual" else uscc("913201" + digits)
+        if kind == "individual":
+            born = draw(st.dates(min_value=date(1930, 1, 1), max_value=date(2005, 12, 31)))
+            number = resident_id("110105" + born.strftime("%Y%m%d") + draw(st.text("0123456789", min_size=3,
+                                                                                       max_size=3)))
+        else:  # 91: an enterprise registered with the market regulator (GB 32100)
+            number = uscc("913201" + draw(st.text("0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=11, max_size=11)))
         cps.append({"counterparty_id": f"C{i}", "id_number": number, "counterparty_type": kind,
                     "region": draw(st.sampled_from(REGIONS)), "industry": draw(st.sampled_from(["C", "F", "K", None])),
                     "annual_revenue": draw(st.none() | cents), "employees": draw(st.none() | st.integers(0, 5000))})

@@ -40,3 +40,9 @@ def test_the_vectorised_checks_agree_with_the_scalar_ones() -> None:
 def test_numbers_of_the_wrong_length_or_with_chinese_characters_are_invalid() -> None:
     assert valid_resident_ids(["1101051949123100"]).tolist() == [False]
     assert valid_usccs(["91350100M000100Y4中"]).tolist() == [False]
+
+
+def test_an_identity_number_needs_a_real_province_and_birth_date_besides_its_check_character() -> None:
+    assert not is_valid_resident_id("99010519491231002" + resident_check_char("99010519491231002"))
+    assert not is_valid_resident_id("11010519490231002" + resident_check_char("11010519490231002"))  # 31 Feb
+    assert is_valid_resident_id("11010520000229002" + resident_check_char("11010520000229002"))  # leap day
