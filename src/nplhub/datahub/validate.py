@@ -274,5 +274,6 @@ def _check_id_numbers(tables: dict[str, pa.Table], rows: dict[str, np.ndarray], 
         bad[idx] = ~(valid_usccs(values) | valid_resident_ids(values))
     log.cells("counterparties", rows["counterparties"], bad, "id_number", ids, "BAD_CHECK_DIGIT",
               lambda i, v: f"id_number {v} fails its check digit ("
-              + ("GB 11643 resident identity number" if individual[i] else "GB 32100 unified social credit code")
-              + "): a digit is mistyped")
+              + ("GB 11643 resident identity number: province prefix, birth date and check character"
+                 if individual[i] else "GB 32100 unified social credit code")
+              + "): a character is mistyped")
