@@ -61,6 +61,9 @@ class Lines:
         self.shape = (periods, paths)
         self.rows: dict[str, np.ndarray] = {}
 
+    def wants(self, name: str) -> bool:
+        return self.wanted is None or name in self.wanted
+
     def put(self, name: str, k: int, value: np.ndarray) -> None:
         if self.wanted is not None and name not in self.wanted:
             return
@@ -180,6 +183,24 @@ def _run_steps(deal: Deal, steps: Iterable[Step], s: _State, avail: np.ndarray, 
     return avail
 
 
+_PREFIX: dict[int, tuple[Deal, int]] = {}
+
+
+def _common_prefix(deal: Deal) -> int:
+    """How many first steps the two waterfalls share (cached per deal object)."""
+    hit = _PREFIX.get(id(deal))
+    if hit is not None and hit[0] is deal:
+        return hit[1]
+    first, second = deal.waterfall, deal.waterfall_on_trigger or []
+    n0 = 0
+    while n0 < min(len(first), len(second)) and first[n0] == second[n0]:
+        n0 += 1
+    if len(_PREFIX) > 256:
+        _PREFIX.clear()
+    _PREFIX[id(deal)] = (deal, n0)
+    return n0
+
+
 def _distribute(deal: Deal, s: _State, avail: np.ndarray, normal: np.ndarray | None, k: int,
                 lines: Lines | None, floor: bool, dry: bool = False) -> np.ndarray:
     """Run the waterfall in force on each path: the normal one where `normal`, the triggered one
@@ -187,9 +208,7 @@ def _distribute(deal: Deal, s: _State, avail: np.ndarray, normal: np.ndarray | N
     if normal is None or deal.waterfall_on_trigger is None:
         return _run_steps(deal, deal.waterfall, s, avail, None, k, lines, floor, dry)
     first, second = deal.waterfall, deal.waterfall_on_trigger
-    n0 = 0
-    while n0 < min(len(first), len(second)) and first[n0] == second[n0]:
-        n0 += 1
+    n0 = _common_prefix(deal)
     avail = _run_steps(deal, first[:n0], s, avail, None, k, lines, floor, dry)
     if normal.all():
         return _run_steps(deal, first[n0:], s, avail, None, k, lines, floor, dry)
@@ -280,7 +299,8 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
                 cond = cond | breached_before[trig.name]
             breached_before[trig.name] = cond
             any_breach |= cond
-            lines.put(f"trigger:{trig.name}:breached", k, cond.astype(np.int64))
+            if lines.wants(f"trigger:{trig.name}:breached"):
+                lines.put(f"trigger:{trig.name}:breached", k, cond.astype(np.int64))
         # accruals on the balances at the start of the period
         notes = sum(s.balance.values(), np.zeros(P, np.int64))
         for f in deal.fees:
@@ -359,7 +379,8 @@ def simulate(deal: Deal, inputs: PeriodInputs, wanted: set[str] | None = None) -
             lines.put(f"tranche:{t.name}:interest_shortfall", k, s.interest_owed[t.name])
         for f in deal.fees:
             lines.put(f"fee:{f.name}:unpaid", k, s.fee_owed[f.name])
-        lines.put("servicer_fee:unpaid", k, s.servicer_unpaid + s.servicer_deferred)
+        if lines.wants("servicer_fee:unpaid"):
+            lines.put("servicer_fee:unpaid", k, s.servicer_unpaid + s.servicer_deferred)
         if called.any():
             alive = alive & ~called
             some_dead = True
