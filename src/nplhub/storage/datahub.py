@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, Float, String, cast, func, insert, select
 
 from nplhub.datahub.issues import TapeIssue
 from nplhub.datahub.schema import TABLES
@@ -243,24 +243,35 @@ class SqlSnapshotReader(SnapshotReader):
         return {name: self.frame(snapshot_id, name) for name in tables}
 
     def frame(self, snapshot_id: str, name: str) -> pd.DataFrame:
+        """One tape table of a snapshot. Numbers and dates are cast in SQL (to double precision and
+        ISO text) and converted column-wise, so no Decimal or date object is built per value: the
+        frames are for analytics, the domain keeps Decimal."""
         spec = TABLES[name]
         table = t.TAPE_TABLES[name]
         order = [table.c.row_id] if name in _ROW_ID_TABLES else [table.c[k] for k in spec.key]
-        query = select(*[table.c[f.name] for f in spec.fields]).where(table.c.snapshot_id == snapshot_id).order_by(*order)
+        columns = [_raw_column(table.c[f.name], f.kind) for f in spec.fields]
+        query = select(*columns).where(table.c.snapshot_id == snapshot_id).order_by(*order)
         rows = self.conn.execute(query).all()
         raw: list[Any] = list(zip(*rows)) if rows else [[] for _ in spec.fields]
         data: dict[str, Any] = {}
         for f, values in zip(spec.fields, raw):
-            data[f.name] = _typed_series(f.kind, list(values))
+            data[f.name] = _typed_series(f.kind, values)
         return pd.DataFrame(data)
 
 
-def _typed_series(kind: str, values: list[Any]) -> pd.Series:
+def _raw_column(column: Any, kind: str) -> Any:
     if kind in ("money", "number", "rate"):
-        return pd.Series([None if v is None else float(v) for v in values], dtype="float64")
+        return cast(column, Float).label(column.name)
     if kind == "date":
-        return pd.Series(pd.to_datetime([None if v is None else (v.isoformat() if isinstance(v, date) else v)
-                                         for v in values]), dtype="datetime64[ns]")
+        return cast(column, String).label(column.name)
+    return column
+
+
+def _typed_series(kind: str, values: Sequence[Any]) -> pd.Series:
+    if kind in ("money", "number", "rate"):
+        return pd.Series(pd.array(values, dtype="Float64")).astype("float64")
+    if kind == "date":
+        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), format="%Y-%m-%d"), dtype="datetime64[ns]")
     if kind == "int":
         return pd.Series(values, dtype="Int64")
     if kind == "bool":
