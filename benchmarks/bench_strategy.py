@@ -13,6 +13,7 @@ and the optimiser/greedy NPV ratio.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import time
 
 from nplhub.strategy.constraints import PlanConstraints
@@ -25,6 +26,7 @@ from nplhub.strategy.synthetic import synthetic_loans, synthetic_route_values
 
 
 def main() -> None:
+    faulthandler.dump_traceback_later(300, exit=False)
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="5,000 loans instead of 100,000")
     parser.add_argument("--loans", type=int, default=None)
@@ -49,6 +51,7 @@ def main() -> None:
     ratio_base = (probe.npl_balance - removed) / (total - removed)
     target = min(ratio_base, 0.020)
     npl_only = PlanConstraints(npl_target=target, total_loans=total)
+    print(f"unconstrained plan in {time.perf_counter() - t0:.1f} s since start", flush=True)
     npl_plan = optimise(build_options(values, loans, rulebook, npl_only), npl_only, shadow_prices=False,
                         baseline=False)
     constraints = PlanConstraints(
@@ -60,6 +63,8 @@ def main() -> None:
         package_min_accounts=True,
         package_keys=("channel", "province", "collateral_class"),
     )
+    print(f"NPL-only plan done ({npl_plan.status}, {npl_plan.stats.get('x_variables')} variables) "
+          f"at {time.perf_counter() - t0:.1f} s", flush=True)
     print(f"NPL ratio: today {ratio_now:.2%}, unconstrained plan {ratio_base:.2%}, target {target:.2%}")
 
     t1 = time.perf_counter()

@@ -39,6 +39,10 @@ def _date(text: str | None, name: str) -> date | None:
         raise typer.Exit(EXIT_USAGE) from None
 
 
+def _gap(gap: float | None) -> str:
+    return "unknown (no bound)" if gap is None else f"{gap:.2e}"
+
+
 def _officers(path: Path | None) -> dict[str, float] | None:
     if path is None:
         return None
@@ -92,7 +96,7 @@ def plan(
         print_json(result)
         return
     console.print(f"plan [bold]{result['plan_id']}[/bold] · snapshot {result['snapshot_id']} · {result['status']} "
-                  f"({result['method']}) · gap {result['gap']:.2e} · {result['seconds']:.1f} s")
+                  f"({result['method']}) · gap {_gap(result['gap'])} · {result['seconds']:.1f} s")
     console.print(f"NPV ¥{result['objective_npv']:,.0f} (unconstrained ¥{result['unconstrained_npv']:,.0f}); "
                   f"NPL ratio {result['npl_ratio_before']:.2%} → {result['npl_ratio_after']:.2%}")
     table = Table(title="routes / 处置方式")

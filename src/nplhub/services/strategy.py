@@ -213,7 +213,7 @@ def demo_step(ctx: Any) -> dict[str, object]:
         "plan": planned["plan_id"],
         "plan NPV / 方案净现值 (yuan)": f"{planned['objective_npv']:,.0f}",
         "unconstrained NPV / 无约束净现值 (yuan)": f"{free['objective_npv']:,.0f}",
-        "gap / 最优性差距": f"{planned['gap']:.2e}",
+        "gap / 最优性差距": "n/a" if planned["gap"] is None else f"{planned['gap']:.2e}",
         "packages / 资产包": len(packages["packages"]),
         "binding constraints / 紧约束": len(planned["binding_constraints"]),
         "cases opened / 案件": cases["opened"],

@@ -109,11 +109,11 @@ def minimise_dual(f: DualFunction, *, max_iter: int = 300, tol: float = 1e-7,
 
 
 def lagrangian_solve(p: Problem, time_limit: float, gap: float, stats: dict[str, Any],
-                     solve_restricted: Any) -> tuple[np.ndarray, str, float] | None:
+                     solve_restricted: Any) -> tuple[np.ndarray | None, str, float]:
     """Bound by min g; fix clear choices; repair the rest with `solve_restricted(cols, fixed_x)`."""
     started = time.perf_counter()
     f = DualFunction(p)
-    lam, bound_scaled, trace = minimise_dual(f, seconds=max(5.0, 0.4 * time_limit))
+    lam, bound_scaled, trace = minimise_dual(f, seconds=max(5.0, 0.5 * time_limit))
     stats.update({f"lagrange_{k}": v for k, v in trace.items()})
     _, _, chosen, margin = f.evaluate(lam, margins=True)
     p.lp_duals = np.zeros(len(p.rows))
@@ -135,17 +135,31 @@ def lagrangian_solve(p: Problem, time_limit: float, gap: float, stats: dict[str,
     loan_of = f.loan_sorted[np.argsort(f.order)]
     pinned = np.unique(loan_of[np.concatenate(undersized_x)]) if undersized_x else np.zeros(0, dtype=int)
     stats["lagrange_undersized_groups"] = len(undersized_x)
+    # rows the λ-choice overfills: the loans that use them, nearest to indifference first, stay open too
+    usage = np.asarray(f.use[chosen].sum(axis=0)).ravel() if len(f.rows) else np.zeros(0)
+    over = np.flatnonzero(usage > f.b - 1e-9 * np.maximum(np.abs(f.b), 1.0))
+    stats["lagrange_rows_at_or_over_limit"] = int(len(over))
+    chosen_use = f.use[chosen] if len(f.rows) else None
+    by_margin = np.argsort(margin, kind="stable")
     size = max(400, 10 * len(f.rows))
     for _attempt in range(3):
-        open_loans = np.union1d(np.argsort(margin, kind="stable")[: min(size, f.n_loans)], pinned)
+        picks = [by_margin[: min(size, f.n_loans)], pinned]
+        per_row = max(50, size // max(1, len(over)))
+        for r in over:
+            users = np.flatnonzero(chosen_use[:, r].toarray().ravel() != 0)  # type: ignore[index]
+            loans_r = loan_of[chosen[users]]
+            picks.append(loans_r[np.argsort(margin[loans_r], kind="stable")][:per_row])
+        open_loans = np.unique(np.concatenate(picks))
         open_mask = np.isin(loan_of, open_loans)
         cols = np.concatenate([np.flatnonzero(open_mask), group_cols])
         fixed_x = base.copy()
         fixed_x[cols] = 0.0
-        stats["lagrange_open_loans"] = int(len(np.unique(loan_of[open_mask])))
+        stats["lagrange_open_loans"] = int(len(open_loans))
         remaining = time_limit - (time.perf_counter() - started)
+        if remaining <= 1.0 and _attempt > 0:
+            break
         found, status, _ = solve_restricted(cols, fixed_x, max(remaining, 2.0))
         if found is not None:
             return found, ("lagrangian+repair" if status == "optimal" else status), bound
         size *= 4
-    return None
+    return None, "repair_failed", bound

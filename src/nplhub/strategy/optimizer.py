@@ -26,7 +26,7 @@ from nplhub.strategy.constraints import PlanConstraints
 from nplhub.strategy.evaluation import evaluate, is_feasible, npl_ratio_after
 from nplhub.strategy.formulation import SCALE, Problem, formulate, prune_dominated
 from nplhub.strategy.greedy import greedy_plan
-from nplhub.strategy.lagrange import lagrangian_solve, loan_of_columns
+from nplhub.strategy.lagrange import lagrangian_solve
 from nplhub.strategy.options import OptionSet
 
 ASSIGNMENT_COLUMNS = ("loan_id", "route", "npv", "claim", "balance", "branch_id", "province", "collateral_class",
@@ -62,8 +62,8 @@ class PlanResult:
             "objective_npv": round(self.objective_npv, 2),
             "unconstrained_npv": round(self.unconstrained_npv, 2),
             "cost_of_constraints": round(self.unconstrained_npv - self.objective_npv, 2),
-            "gap": self.gap,
-            "dual_bound": round(self.dual_bound, 2),
+            "gap": self.gap if np.isfinite(self.gap) else None,
+            "dual_bound": round(self.dual_bound, 2) if np.isfinite(self.dual_bound) else None,
             "status": self.status,
             "method": self.method,
             "greedy_npv": None if self.greedy_npv is None else round(self.greedy_npv, 2),
@@ -114,8 +114,11 @@ def optimise(option_set: OptionSet, c: PlanConstraints, *, time_limit: float = 5
     if chosen is None:
         raise PlanInfeasible(_infeasibility_message(c, status))
     objective = float(npv[chosen].sum())
-    bound = max(bound, objective)
-    gap = (bound - objective) / max(abs(objective), 1.0)
+    if np.isfinite(bound):
+        bound = max(bound, objective)
+        gap = (bound - objective) / max(abs(objective), 1.0)
+    else:  # no bound known (the solver found nothing): say so rather than claim optimality
+        gap = float("nan")
     binding = _binding(option_set, c, problem, chosen, stats) if shadow_prices else []
     return _result(option_set, c, chosen, objective, unconstrained, gap, bound, status, method, greedy_npv,
                    greedy_ok, binding, npl_before, started, stats)
@@ -132,9 +135,10 @@ def _solve(p: Problem, time_limit: float, gap: float, stats: dict[str, Any]) -> 
         def restricted(cols: np.ndarray, fixed_x: np.ndarray, seconds: float) -> tuple[np.ndarray | None, str, float]:
             return _milp(p, cols, seconds, gap, stats, fixed_x=fixed_x)
 
-        result = lagrangian_solve(p, time_limit, gap, stats, restricted)
-        if result is not None:
-            return result
+        found, status, bound = lagrangian_solve(p, time_limit, gap, stats, restricted)
+        if found is None:
+            stats["lagrangian_repair_failed"] = True  # too large for one MILP: the greedy plan stands in
+        return found, status, bound
     return _milp(p, np.arange(p.c.size), time_limit, gap, stats)
 
 
@@ -172,52 +176,6 @@ def _milp(p: Problem, cols: np.ndarray, time_limit: float, gap: float, stats: di
     bound = p.fixed_npv - float(bound_scaled) * SCALE if bound_scaled is not None and np.isfinite(bound_scaled) \
         else p.fixed_npv - float(res.fun) * SCALE
     return chosen, status, bound
-
-
-def _relax_and_fix(p: Problem, time_limit: float, gap: float,
-                   stats: dict[str, Any]) -> tuple[np.ndarray | None, str, float] | None:
-    """LP relaxation for the bound; loans the LP already decides are fixed; a MILP settles the rest.
-
-    A basic LP solution has at most as many fractional loans as coupling rows (plus the package
-    groups it leaves undecided), so the restricted MILP is small. The LP optimum bounds the MILP
-    optimum, so the reported gap is honest. Returns None (full MILP instead) if the restricted
-    problem has no solution.
-    """
-    started = time.perf_counter()
-    lp = linprog(p.c, A_ub=p.a_ub, b_ub=p.b_ub, A_eq=p.a_eq, b_eq=p.b_eq,
-                 bounds=np.column_stack([p.lb, p.ub]), method="highs-ipm")
-    stats["lp_relaxation_seconds"] = round(time.perf_counter() - started, 3)
-    if lp.status == 2:
-        return None, "infeasible", -np.inf
-    if lp.status != 0:
-        return None
-    bound = p.fixed_npv - float(lp.fun) * SCALE
-    p.lp_duals = -np.asarray(lp.ineqlin.marginals)
-    v = lp.x
-    frac = np.abs(v - np.round(v)) > 1e-6
-    loan_of = loan_of_columns(p)
-    open_loans = np.unique(loan_of[frac[: p.n_x]])
-    open_groups = np.flatnonzero(frac[p.n_x:])
-    cols_x = np.flatnonzero(np.isin(loan_of, open_loans))
-    if len(open_groups):
-        link = p.a_ub[:, p.n_x:][:, open_groups]
-        rows_g = np.unique(link.nonzero()[0])
-        members = np.unique(p.a_ub[rows_g, : p.n_x].nonzero()[1])
-        more = np.flatnonzero(np.isin(loan_of, np.unique(loan_of[members])))
-        cols_x = np.union1d(cols_x, more)
-    cols = np.concatenate([cols_x, p.n_x + open_groups])
-    stats["relax_and_fix_open_loans"] = int(len(np.unique(loan_of[cols_x])))
-    stats["relax_and_fix_open_groups"] = int(len(open_groups))
-    fixed_x = np.round(v)
-    fixed_x[cols] = 0.0
-    remaining = time_limit - (time.perf_counter() - started)
-    if len(cols) == 0:
-        chosen = np.sort(np.concatenate([p.fixed, p.free[fixed_x[: p.n_x] > 0.5]]))
-        return chosen, "optimal", bound
-    found, status, _ = _milp(p, cols, remaining, gap, stats, fixed_x=fixed_x)
-    if found is None:
-        return None
-    return found, ("relax_and_fix" if status == "optimal" else status), bound
 
 
 @contextlib.contextmanager
