@@ -15,6 +15,7 @@ PIPELINE = [
     "nplhub.services.datahub:demo_step",
     "nplhub.services.valuation:demo_step",
     "nplhub.services.marketplace:demo_step",
+    "nplhub.services.securitization:demo_step",
     "nplhub.services.ledger:demo_step",
 ]
 

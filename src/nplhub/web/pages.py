@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from nplhub.bootstrap import Platform
@@ -171,8 +172,40 @@ def ledger(platform: Platform, lang: str) -> list[Section]:
     )]
 
 
+def securitization(platform: Platform, lang: str) -> list[Section]:
+    from nplhub.services.securitization import RunOptions, load_deal, run_deal
+
+    zh = lang == "zh"
+    path = Path(platform.settings.data_dir) / "demo" / "demo_deal.yaml"
+    if not path.exists():
+        return []
+    deal = load_deal(path)
+    result = run_deal(deal, RunOptions())
+    tranches = result["tranches"]
+    sections = [Section(
+        id="tranches",
+        title=("证券分档：" if zh else "Tranches: ") + str(result["deal"]),
+        columns=["档次" if zh else "Tranche", "面额（元）" if zh else "Balance (CNY)", "收益率" if zh else "Yield",
+                 "加权平均期限（年）" if zh else "WAL (years)", "已付本金（元）" if zh else "Principal paid (CNY)",
+                 "损失（元）" if zh else "Loss (CNY)"],
+        rows=[[name, money(t["balance"]), pct(t.get("yield")), "—" if t.get("wal") is None else f"{t['wal']:.2f}",
+               money(t["principal_paid"]), money(t["loss"])] for name, t in tranches.items()],
+    )]
+    periods = result["periods"]
+    names = list(tranches)
+    sections.append(Section(
+        id="waterfall",
+        title="现金流瀑布（每期流入 = 流出）" if zh else "Waterfall (inflow = outflow every period)",
+        columns=["日期" if zh else "Date", "流入（元）" if zh else "Inflow (CNY)", "流出（元）" if zh else "Outflow (CNY)",
+                 *[(f"{n} 本金" if zh else f"{n} principal") for n in names], "触发" if zh else "Waterfall"],
+        rows=[[p["date"], money(p["inflow_total"]), money(p["outflow_total"]),
+               *[money(p["tranches"][n]["principal"]) for n in names], p["waterfall"]] for p in periods[:24]],
+    ))
+    return sections
+
+
 def _placeholder(platform: Platform, lang: str) -> list[Any]:
     return []
 
 
-strategy = securitization = _placeholder
+strategy = _placeholder

@@ -27,7 +27,7 @@ def test_the_overview_shows_the_imported_book_with_its_npl_ratio(page, server):
 
 
 def test_every_module_page_renders_in_both_languages_without_an_error(page, server):
-    for path in ("/risk", "/valuation", "/market", "/ledger"):
+    for path in ("/risk", "/valuation", "/abs", "/market", "/ledger"):
         for lang in ("zh", "en"):
             response = page.goto(f"{server.url}{path}?lang={lang}")
             assert response is not None and response.status == 200, path
@@ -40,3 +40,12 @@ def test_switching_to_english_keeps_the_numbers_and_changes_the_labels(page, ser
     page.click("#lang-switch")
     assert page.locator(".metric .label").first.inner_text() == "Total claim (CNY)"
     assert page.locator(".metric .value").first.inner_text() == zh_claim
+
+
+def test_the_securitization_page_shows_a_waterfall_that_conserves_cash(page, server):
+    page.goto(server.url + "/abs?lang=en")
+    rows = page.locator("#waterfall tbody tr")
+    assert rows.count() >= 1
+    for i in range(rows.count()):
+        cells = rows.nth(i).locator("td")
+        assert cells.nth(1).inner_text() == cells.nth(2).inner_text()
