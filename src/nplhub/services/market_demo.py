@@ -3,7 +3,8 @@ investors, settle one sale, and ask the design advisor about a package.
 
 Packages come from `ctx.results["strategy"]["packages"]` (mappings with `loan_ids`) when the
 strategy step has run; otherwise a few are built from the snapshot's non-performing loans
-(corporate loans by province for bulk transfer, personal credit loans as a retail batch).
+(corporate loans for bulk transfer, personal credit loans as a retail batch, personal mortgage loans as
+a commercial listing). A strategy package's expected price and reserve set the value and the start.
 Investors' private values are the package's expected recovery (the valuation's NPV where it
 exists, else 20% of the claim) times a lognormal factor; they bid by proxy up to their value.
 """
@@ -74,33 +75,45 @@ def _pool_asset(row: Any) -> PoolAsset:
                      str(row.counterparty_id))
 
 
-def _packages(ctx: Any, df: pd.DataFrame) -> list[tuple[str, Channel, pd.DataFrame]]:
+STRATEGY_CHANNELS = {"amc_batch": Channel.BULK_TRANSFER, "pilot_retail_batch": Channel.RETAIL_BATCH,
+                     "pilot_single_corporate": Channel.SINGLE_CORPORATE}
+
+
+def _packages(ctx: Any, df: pd.DataFrame) -> list[tuple[str, Channel, pd.DataFrame, float | None, float | None]]:
+    """(title, channel, loans, expected price, reserve) of each package to list."""
     strategy = ctx.results.get("strategy") or {}
     given = strategy.get("packages") if isinstance(strategy, dict) else None
-    out: list[tuple[str, Channel, pd.DataFrame]] = []
+    out: list[tuple[str, Channel, pd.DataFrame, float | None, float | None]] = []
     if given:
-        for i, pkg in enumerate(given[:4]):
-            ids = set(pkg.get("loan_ids", [])) if isinstance(pkg, dict) else set()
-            part = df[df["loan_id"].isin(ids)]
-            if len(part) >= 3:
-                channel = Channel.RETAIL_BATCH if (part["asset_class"] == "personal_unsecured").all() \
-                    else Channel.BULK_TRANSFER if (part["asset_class"] == "corporate").all() else Channel.COMMERCIAL
-                out.append((str(pkg.get("name") or f"strategy package {i + 1}"), channel, part))
+        for pkg in given:
+            if not isinstance(pkg, dict):
+                continue
+            part = df[df["loan_id"].isin(set(pkg.get("loan_ids") or []))]
+            channel = STRATEGY_CHANNELS.get(str(pkg.get("channel")), Channel.COMMERCIAL)
+            if part.empty or (channel is not Channel.SINGLE_CORPORATE and len(part) < 3):
+                continue
+            expected = pkg.get("expected_price")
+            reserve = pkg.get("reserve_price")
+            out.append((f"{pkg.get('package_id', 'package')} {channel.value}", channel, part,
+                        float(expected) if expected is not None else None,
+                        float(reserve) if reserve is not None else None))
+            if len(out) == 4:
+                break
         if out:
             return out
     corporate = df[df["asset_class"] == "corporate"].sort_values("days_past_due")
     if len(corporate) >= 6:
         half = len(corporate) // 2
-        out.append(("对公不良资产包 A (逾期较短)", Channel.BULK_TRANSFER, corporate.iloc[:half]))
-        out.append(("对公不良资产包 B (逾期较长)", Channel.BULK_TRANSFER, corporate.iloc[half:]))
+        out.append(("对公不良资产包 A (逾期较短)", Channel.BULK_TRANSFER, corporate.iloc[:half], None, None))
+        out.append(("对公不良资产包 B (逾期较长)", Channel.BULK_TRANSFER, corporate.iloc[half:], None, None))
     elif len(corporate) >= 3:
-        out.append(("对公不良资产包", Channel.BULK_TRANSFER, corporate))
+        out.append(("对公不良资产包", Channel.BULK_TRANSFER, corporate, None, None))
     retail = df[df["asset_class"] == "personal_unsecured"]
     if len(retail) >= 3:
-        out.append(("个人信用类不良贷款批量转让", Channel.RETAIL_BATCH, retail.head(400)))
+        out.append(("个人信用类不良贷款批量转让", Channel.RETAIL_BATCH, retail.head(400), None, None))
     mortgage = df[df["asset_class"] == "personal_mortgage"]
     if len(mortgage) >= 3:
-        out.append(("个人抵押类不良资产包 (AMC 二次转让)", Channel.COMMERCIAL, mortgage.head(400)))
+        out.append(("个人抵押类不良资产包 (AMC 二次转让)", Channel.COMMERCIAL, mortgage.head(400), None, None))
     return out
 
 
@@ -134,9 +147,11 @@ def run_demo(ctx: Any) -> dict[str, object]:
     uow: Callable[..., Any] = ctx.uow_factory
     listed: list[dict[str, Any]] = []
     formats = [AuctionFormat.ENGLISH, AuctionFormat.SECOND_PRICE, AuctionFormat.ENGLISH, AuctionFormat.FIRST_PRICE]
-    for k, (title, channel, part) in enumerate(_packages(ctx, df)):
-        recovery = _expected_recovery(ctx, part)
-        start = Decimal(str(round(0.8 * recovery, -2) or 100))
+    for k, (title, channel, part, expected, reserve) in enumerate(_packages(ctx, df)):
+        recovery = expected if expected and expected > 0 else _expected_recovery(ctx, part)
+        # the strategy's reserve (a low quantile of the package value) when it has one, else 80% of value
+        floor = reserve if reserve and 0 < reserve < recovery else 0.8 * recovery
+        start = Decimal(str(max(round(floor, -2), 100)))
         fmt = formats[k % len(formats)]
         draft = svc.ListingDraft(
             title=title, seller="nplhub demo bank", seller_code="DEMO", channel=channel,
