@@ -58,3 +58,30 @@ def test_the_demo_step_lists_packages_runs_auctions_and_keeps_the_deposits_balan
         assert personal > 0, "the demo packages include personal borrowers"
     finally:
         p.close()
+
+
+@pytest.mark.slow
+def test_the_demo_step_lists_the_strategy_packages_at_their_reserve(tmp_path):
+    from nplhub.services import datahub, marketplace
+    from nplhub.services.market_demo import _assets, _frames
+
+    p = bootstrap(Settings(database_url=f"sqlite:///{tmp_path / 'demo.sqlite'}", data_dir=tmp_path))
+    try:
+        ctx = DemoContext(uow_factory=p.uow, workdir=tmp_path, loans=1000)
+        datahub.demo_step(ctx)
+        npl = _assets(_frames(ctx))
+        corporate = npl[npl["asset_class"] == "corporate"]["loan_id"].tolist()
+        assert corporate, "the generated portfolio has corporate NPLs"
+        ctx.results["strategy"] = {"packages": [
+            {"package_id": "PKG-0001", "channel": "pilot_single_corporate", "loan_ids": corporate[:1],
+             "expected_price": 100_000.0, "reserve_price": 70_000.0},
+            {"package_id": "PKG-0002", "channel": "amc_batch", "loan_ids": corporate[1:2],  # too small: skipped
+             "expected_price": 10.0, "reserve_price": 5.0}]}
+        marketplace.demo_step(ctx)
+        (item,) = ctx.results["marketplace"]["listings"]
+        with p.uow() as uow:
+            lot = uow.get(MarketRepository).get_lot(item["listing_id"])
+        assert lot is not None and lot.channel == "single_corporate"
+        assert lot.rules.starting_price == 70_000 and item["recovery"] == 100_000.0
+    finally:
+        p.close()
