@@ -157,3 +157,21 @@ def test_the_demo_step_values_the_snapshot_and_leaves_the_frame_for_the_next_ste
     assert tuple(result["route_values"].columns) == ROUTE_VALUE_COLUMNS
     assert set(result["best_routes"]["best_route"].dropna()) <= set(ROUTES)
     assert any("NPV" in label for label in headline)
+
+
+def test_calibration_blends_the_learnt_recovery_with_credibility_weights(imported_sqlite) -> None:
+    platform, sid = imported_sqlite
+    try:
+        summary = svc.value_snapshot(platform.uow(), sid, svc.ValuationOptions(paths=0, calibrate=True))
+    except svc.ValuationInputError as exc:  # a small history is refused with its reason
+        assert "at least 50" in str(exc)
+        return
+    assert summary["calibrated"] is True
+    with platform.uow() as uow:
+        from nplhub.services.valuation_ports import ValuationRepository
+
+        run = uow.get(ValuationRepository).latest_run(sid)
+    weights = run.details["calibration_weights"]
+    assert weights and all(0 < w < 1 for w in weights.values())
+    plain = svc.value_snapshot(platform.uow(), sid, svc.ValuationOptions(paths=0))
+    assert plain["total_best_npv"] != summary["total_best_npv"]
