@@ -148,15 +148,25 @@ def main() -> None:
     parser.add_argument("--loans", type=int, default=None, help="loans of the classification snapshot")
     parser.add_argument("--skip-oracle-history", action="store_true",
                         help="time only nplhub on the generated history (the oracle takes minutes there)")
+    parser.add_argument("--oracle-rows", type=int, default=None,
+                        help="run the side-by-side on the first loans of the history making up about this many "
+                             "rows (both estimators, same input), and nplhub alone on the whole history")
+    parser.add_argument("--skip-lendingclub", action="store_true", help="leave out the LendingClub comparison")
     args = parser.parse_args()
     rows = args.rows or (200_000 if args.quick else 10_000_000)
     loans = args.loans or (100_000 if args.quick else 1_000_000)
     if not DATA.is_dir():
         raise SystemExit("transitionMatrix is not installed under .venv/oracles (make install-test)")
     print("machine: 2 cores shared with other work; wall-clock seconds of one run", flush=True)
-    side_by_side("LendingClub LoanStats3" + ("a" if args.quick else "a-d"), lending_club(args.quick), 10, False)
+    if not args.skip_lendingclub:
+        side_by_side("LendingClub LoanStats3" + ("a" if args.quick else "a-d"), lending_club(args.quick), 10, False)
     states, compact = loan_state_history(rows)
-    side_by_side("generated loan_states", compact, 5, args.skip_oracle_history)
+    if args.oracle_rows and args.oracle_rows < len(compact):
+        first_ids = compact["ID"] < int(compact["ID"].max() * args.oracle_rows / len(compact)) + 1
+        side_by_side("generated loan_states, first loans", compact[first_ids], 5, args.skip_oracle_history)
+        side_by_side("generated loan_states, whole history", compact, 5, True)
+    else:
+        side_by_side("generated loan_states", compact, 5, args.skip_oracle_history)
     from nplhub.risk.history import history_from_loan_states
     from nplhub.risk.migration import CohortEstimator
 
