@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nplhub.marketplace.auction import AcceptedBid, AuctionRules, BidRejected, LotState
 from nplhub.marketplace.deposits import Deposit, Movement
@@ -233,3 +235,43 @@ def test_an_ineligible_registration_changes_nothing(world):
     with pytest.raises(Exception, match="may not buy personal_unsecured"):
         svc.register_bidder(uow(), lid, "F", clock=lambda: now[0])
     assert repo.deposits(lid) == [] and repo.regs == {} and len(sink.events) == events
+
+
+def _lot_with_bidders(bidders: str) -> tuple[FakeRepo, Any, str]:
+    repo, sink = FakeRepo(), Sink()
+
+    def uow() -> FakeUoW:
+        return FakeUoW(repo, sink)
+
+    assets = [PoolAsset(f"L{i}", AssetClass.CORPORATE, Decimal(100), Decimal(0), 100, "110105") for i in range(3)]
+    lid = svc.register_listing(uow(), svc.ListingDraft(
+        title="t", seller="S", seller_code="SS", channel=Channel.COMMERCIAL, assets=assets,
+        starting_price=Decimal(100), increment=Decimal(10), opens_at=T0, closes_at=T0 + timedelta(minutes=20)),
+        clock=lambda: T0)
+    for i in bidders:
+        svc.onboard_investor(uow(), Investor(i, i, InvestorType.PRIVATE_FUND, documents=DOCS), clock=lambda: T0)
+        svc.register_bidder(uow(), lid, i, clock=lambda: T0)
+    return repo, uow, lid
+
+
+BID = st.tuples(st.sampled_from("ABCZ"), st.integers(8, 40), st.booleans(), st.integers(0, 200))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(BID, min_size=1, max_size=25))
+def test_a_batch_of_bids_ends_exactly_where_the_same_bids_one_by_one_end(bids):
+    """The sequencer's group commit changes nothing in the outcome: same bids stored, same lot state."""
+    requests, t = [], T0
+    for who, tens, proxy, wait in bids:
+        t += timedelta(seconds=wait)
+        amount = Decimal(tens * 10)
+        requests.append(svc.BidRequest(who, None if proxy else amount, amount if proxy else None, t))
+    batch_repo, batch_uow, lid = _lot_with_bidders("ABC")
+    outcomes = svc.apply_bids(batch_uow(), lid, requests)
+    one_repo, one_uow, lid2 = _lot_with_bidders("ABC")
+    singles = [svc.apply_bids(one_uow(), lid2, [r])[0] for r in requests]
+    assert [type(o).__name__ for o in outcomes] == [type(o).__name__ for o in singles]
+    assert batch_repo.bids(lid) == one_repo.bids(lid2)
+    assert batch_repo.get_lot(lid).state == one_repo.get_lot(lid2).state  # type: ignore[union-attr]
+    assert all(o.code == "not_registered" for o, r in zip(outcomes, requests)
+               if isinstance(o, BidRejected) and r.bidder_id == "Z")
