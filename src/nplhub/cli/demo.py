@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from nplhub.cli.common import console
+from nplhub.cli.common import console, err_console
 from nplhub.services.demo import DemoContext
 
 # (title, "module:function") in pipeline order; each area adds its step here.
@@ -51,9 +51,12 @@ def demo(
         for i, (label, value) in enumerate(headline.items()):
             summary.add_row(title if i == 0 else "", label, str(value))
     console.print(summary)
-    if "ledger" in ctx.results:  # the audit ledger's step signs the log last: show the whole note
+    ledger = ctx.results.get("ledger", {})
+    if "note" in ledger:  # the audit ledger's step signs the log last: show the whole note
         console.print("latest signed checkpoint / 最新签名检查点:")
-        typer.echo(ctx.results["ledger"]["note"], nl=False)
+        typer.echo(ledger["note"], nl=False)
+    elif "refused" in ledger:
+        err_console.print(f"[red]the ledger refused to sign:[/red] {ledger['refused']}")
     if not no_serve:
         import uvicorn
 

@@ -228,7 +228,11 @@ def signer_key_hash(note: str) -> str:
 # -- the demo -------------------------------------------------------------------------------------------
 def demo_step(ctx: DemoContext) -> dict[str, object]:
     """Last step of the demo: sign a checkpoint over every event the pipeline recorded."""
-    signed = sign_checkpoint(ctx.uow_factory(), signer_from_settings(ctx.settings))
+    try:
+        signed = sign_checkpoint(ctx.uow_factory(), signer_from_settings(ctx.settings))  # the platform's key
+    except LedgerError as exc:  # e.g. a new database with an old key: say so, do not sign, do not crash
+        ctx.results["ledger"] = {"refused": str(exc)}
+        return {"checkpoint / 签名检查点": "refused / 拒绝签名 (see `nplhub ledger checkpoint`)"}
     ctx.results["ledger"] = signed.as_dict()
     return {
         "entries / 账本条目": signed.tree_size,
