@@ -85,3 +85,13 @@ def test_a_verifier_key_with_a_wrong_hash_is_refused():
     name, _, rest = encoded.split("+", 2)
     with pytest.raises(NoteError, match="hash does not match"):
         NoteVerifier.parse(f"{name}+00000000+{rest}")
+
+
+def test_a_note_cosigned_by_two_keys_opens_under_either_and_ignores_unknown_signers():
+    log, witness = NoteSigner.generate("nplhub.example/ledger"), NoteSigner.generate("witness.example")
+    body = Checkpoint("nplhub.example/ledger", 3, bytes(32)).body()
+    note = log.sign(body) + witness.signature_line(body)
+    assert open_note(note, log.verifier) == body
+    assert open_note(note, witness.verifier) == body
+    with pytest.raises(NoteError, match="no signature by"):
+        open_note(note, NoteSigner.generate("stranger").verifier)
