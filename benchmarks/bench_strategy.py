@@ -59,7 +59,7 @@ def main() -> None:
         default_officers=0.9 * float(a.groupby("branch_id")["workload"].sum().mean()) / 40.0,
         npl_target=float(target),
         total_loans=total,
-        loss_limit=0.97 * float(npl_plan.assignments["loss_charge"].sum()),
+        loss_limit=1.02 * float(npl_plan.assignments["loss_charge"].sum()),
         package_min_accounts=True,
         package_keys=("channel", "province", "collateral_class"),
     )

@@ -139,15 +139,18 @@ def lagrangian_solve(p: Problem, time_limit: float, gap: float, stats: dict[str,
     usage = np.asarray(f.use[chosen].sum(axis=0)).ravel() if len(f.rows) else np.zeros(0)
     over = np.flatnonzero(usage > f.b - 1e-9 * np.maximum(np.abs(f.b), 1.0))
     stats["lagrange_rows_at_or_over_limit"] = int(len(over))
-    chosen_use = f.use[chosen] if len(f.rows) else None
+    col_loan = loan_of  # loan of every x column
+    relievers: list[np.ndarray] = []  # per overfilled row: loans with an option that uses less of it
+    for r in over:
+        coef = f.use[:, r].toarray().ravel()
+        less = coef < coef[chosen[col_loan]] - 1e-12
+        relievers.append(np.unique(col_loan[less]))
     by_margin = np.argsort(margin, kind="stable")
     size = max(400, 10 * len(f.rows))
     for _attempt in range(3):
         picks = [by_margin[: min(size, f.n_loans)], pinned]
         per_row = max(50, size // max(1, len(over)))
-        for r in over:
-            users = np.flatnonzero(chosen_use[:, r].toarray().ravel() != 0)  # type: ignore[index]
-            loans_r = loan_of[chosen[users]]
+        for loans_r in relievers:
             picks.append(loans_r[np.argsort(margin[loans_r], kind="stable")][:per_row])
         open_loans = np.unique(np.concatenate(picks))
         open_mask = np.isin(loan_of, open_loans)
