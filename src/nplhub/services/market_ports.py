@@ -39,6 +39,7 @@ class LotRecord:
     reference_price: Decimal | None = None
     created_at: datetime | None = None
     closed_at: datetime | None = None
+    last_bid_at: datetime | None = None   # server time of the latest stored bid
 
 
 @dataclass(frozen=True)

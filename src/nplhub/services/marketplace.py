@@ -358,7 +358,7 @@ def apply_bids(uow: AbstractUnitOfWork, listing_id: str, requests: Sequence[BidR
         lot = _lot(repo, listing_id, lock=True)
         rules, state, status = lot.rules, lot.state, lot.status
         sealed = rules.format.sealed
-        floor = repo.last_bid_time(listing_id)
+        floor = lot.last_bid_at
         regs = repo.registrations_for(listing_id, sorted({r.bidder_id for r in requests}))
         bid_by: set[str] = set()
         accepted_all: list[AcceptedBid] = []

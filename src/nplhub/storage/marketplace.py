@@ -37,6 +37,11 @@ from nplhub.storage.unit_of_work import register_repository
 
 LIVE = ("listed", "draft")
 
+# The latest bid's time, read with the lot (one round trip instead of two on the bid path).
+_LAST_BID = (select(market_bids.c.placed_at).where(market_bids.c.listing_id == market_listings.c.listing_id)
+             .order_by(market_bids.c.seq.desc()).limit(1).correlate(market_listings).scalar_subquery()
+             .label("last_bid_at"))
+
 
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is None:
@@ -117,17 +122,18 @@ class SqlMarketRepository(MarketRepository):
             retransfer_barred=bool(row.retransfer_barred), statistics=dict(row.statistics or {}),
             snapshot_id=row.snapshot_id, relist_of=row.relist_of, judicial_round=row.judicial_round,
             reference_price=_dec(row.reference_price), created_at=_aware(row.created_at),
-            closed_at=_aware(row.closed_at))
+            closed_at=_aware(row.closed_at), last_bid_at=_aware(row.last_bid_at))
 
     def get_lot(self, listing_id: str, *, lock: bool = False) -> LotRecord | None:
-        q = select(market_listings).where(market_listings.c.listing_id == listing_id)
+        q = select(market_listings, _LAST_BID).where(market_listings.c.listing_id == listing_id)
         if lock and self.postgres:
             q = q.with_for_update()
         row = self.conn.execute(q).first()
         return None if row is None else self._lot(row)
 
     def lots(self, status: str | None = None) -> list[LotRecord]:
-        q = select(market_listings).order_by(market_listings.c.created_at, market_listings.c.listing_id)
+        q = select(market_listings, _LAST_BID).order_by(market_listings.c.created_at,
+                                                        market_listings.c.listing_id)
         if status is not None:
             q = q.where(market_listings.c.status == status)
         return [self._lot(r) for r in self.conn.execute(q)]

@@ -55,7 +55,8 @@ class FakeRepo(MarketRepository):
         self.assets_[listing.listing_id] = list(zip(listing.asset_codes, listing.assets))
 
     def get_lot(self, listing_id: str, *, lock: bool = False) -> LotRecord | None:
-        return self.lots_.get(listing_id)
+        lot = self.lots_.get(listing_id)
+        return None if lot is None else LotRecord(**{**lot.__dict__, "last_bid_at": self.last_bid_time(listing_id)})
 
     def lots(self, status: str | None = None) -> list[LotRecord]:
         return [v for v in self.lots_.values() if status is None or v.status == status]
