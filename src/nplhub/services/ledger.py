@@ -106,9 +106,10 @@ def _check_against_signers_record(repo: LedgerRepository, signer: NoteSigner, si
         return
     last_size, last_root = last
     if last_size > size or (last_size == size and last_root != root):
-        raise LedgerError(f"this key last signed a log of {last_size} entries that this database's log of {size} "
-                          "does not extend: a new database is a new log (use a new key, NPLHUB_LEDGER_KEY) "
-                          "or restore the database; refusing to sign")
+        where = f" ({signer.head_file.with_suffix('')})" if isinstance(signer, LedgerSigner) and signer.head_file else ""
+        raise LedgerError(f"this key{where} last signed a log of {last_size} entries that this database's log of "
+                          f"{size} does not extend: a new database is a new log (move the key and its .head file "
+                          "away, or set NPLHUB_LEDGER_KEY) or restore the database; refusing to sign")
     if 0 < last_size < size:
         plan = consistency_plan(last_size, size)
         if not verify_consistency(last_size, size, last_root, root, assemble(plan, repo.nodes(plan_nodes(plan)))):
