@@ -118,7 +118,7 @@ def _client_nplhub(url: str, lid: str, bidders: list[str], seconds: float, out: 
 
 
 def _client_sequencer(url: str, lid: str, bidders: list[str], seconds: float, out: mp.Queue,
-                      counter: Any) -> None:
+                      counter: Any, audit: bool = True) -> None:
     """Client threads in one process submitting to the lot's BidSequencer (group commit)."""
     from nplhub import storage
     from nplhub.marketplace.auction import BidRejected
@@ -128,7 +128,7 @@ def _client_sequencer(url: str, lid: str, bidders: list[str], seconds: float, ou
 
     storage.load_adapters()
     engine = make_engine(url, pool_size=4)
-    sequencer = BidSequencer(lambda **kw: SqlAlchemyUnitOfWork(engine, **kw))
+    sequencer = BidSequencer(lambda **kw: SqlAlchemyUnitOfWork(engine, audit=audit, **kw))
     lat: list[float] = []
     rejected = [0]
     rows = [0]
@@ -201,7 +201,7 @@ def _client_raw(dsn: str, lid: str, bidders: list[str], seconds: float, out: mp.
 
 
 def run_side(kind: str, url: str, lid: str, processes: int, threads: int, seconds: float,
-             offset: int) -> dict[str, float]:
+             offset: int, audit: bool = True) -> dict[str, float]:
     ctx = mp.get_context("spawn")
     q: mp.Queue = ctx.Queue()
     target = {"direct": _client_nplhub, "sequencer": _client_sequencer, "raw": _client_raw}[kind]
@@ -210,7 +210,8 @@ def run_side(kind: str, url: str, lid: str, processes: int, threads: int, second
     procs = []
     for p in range(processes):
         bidders = [f"B{offset + p * threads + t:03d}" for t in range(threads)]
-        procs.append(ctx.Process(target=target, args=(arg, lid, bidders, seconds, q, counter)))
+        extra = (audit,) if kind == "sequencer" else ()
+        procs.append(ctx.Process(target=target, args=(arg, lid, bidders, seconds, q, counter, *extra)))
     for pr in procs:
         pr.start()
     results = [q.get() for _ in procs]
@@ -253,6 +254,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--sequencer-clients", type=int, default=None)
+    parser.add_argument("--without-ledger", action="store_true",
+                        help="also run the sequencer with the audit-ledger sink off, to show the ledger's share")
     args = parser.parse_args()
     processes = args.processes or (2 if args.quick else 4)
     threads = args.threads or 4
@@ -270,12 +273,17 @@ def main() -> None:
         print(f"PostgreSQL on 127.0.0.1, one lot per side, {seconds:.0f} s per side; audit-ledger sink active: {sink}")
         lots = {k: setup_peer_lot(url, lid, k) for k in ("SEQ", "DIRECT", "RAW")}
         seq = run_side("sequencer", url, lots["SEQ"], 1, seq_clients, seconds, 0)
+        if args.without_ledger:  # the same sequencer with the audit-ledger sink switched off, for comparison
+            lots["NOLEDG"] = setup_peer_lot(url, lid, "NOLEDG")
+            bare = run_side("sequencer", url, lots["NOLEDG"], 1, seq_clients, seconds, 0, audit=False)
         direct = run_side("direct", url, lots["DIRECT"], processes, threads, seconds, seq_clients)
         raw = run_side("raw", url, lots["RAW"], processes, threads, seconds, seq_clients + clients)
         rows = (("nplhub sequencer", seq, f"{seq_clients} threads, 1 process; group commit"),
                 ("nplhub place_bid", direct, f"{clients} clients ({processes} processes x {threads} threads); "
                                              f"one transaction per bid"),
                 ("raw psycopg peer", raw, f"{clients} clients ({processes} x {threads}); one transaction per bid"))
+        if args.without_ledger:
+            rows += (("sequencer, no ledger", bare, f"{seq_clients} threads; audit sink off (not a product setting)"),)
         for label, res, how in rows:
             extra = f", {res['batches']} commits" if res["batches"] else ""
             print(f"{label:17s} accepted calls {res['calls']:6d} ({res['accepted_per_s']:7.1f}/s), "
