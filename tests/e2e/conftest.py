@@ -14,6 +14,7 @@ from nplhub.services.demo import DemoContext
 PIPELINE = [
     "nplhub.services.datahub:demo_step",
     "nplhub.services.valuation:demo_step",
+    "nplhub.services.strategy:demo_step",
     "nplhub.services.marketplace:demo_step",
     "nplhub.services.securitization:demo_step",
     "nplhub.services.ledger:demo_step",

@@ -204,8 +204,42 @@ def securitization(platform: Platform, lang: str) -> list[Section]:
     return sections
 
 
-def _placeholder(platform: Platform, lang: str) -> list[Any]:
-    return []
+def strategy(platform: Platform, lang: str) -> list[Section]:
+    from nplhub.services.cases import list_cases
+    from nplhub.services.strategy import get_plan
 
-
-strategy = _placeholder
+    zh = lang == "zh"
+    try:
+        plan, _assignments = get_plan(platform.uow())
+    except NotFound:
+        return []
+    summary = plan.summary
+    head = Section(
+        id="plan",
+        title=("处置方案 " if zh else "Disposal plan ") + plan.plan_id,
+        metrics=[("方案净现值（元）" if zh else "Plan NPV (CNY)", money(plan.objective_npv)),
+                 ("无约束净现值（元）" if zh else "Unconstrained NPV (CNY)", money(plan.unconstrained_npv)),
+                 ("最优性差距" if zh else "Optimality gap", f"{plan.gap:.2e}"),
+                 ("方案后不良率" if zh else "NPL ratio after", pct(summary.get("npl_ratio_after")))],
+    )
+    counts = summary.get("route_counts") or {}
+    total = sum(counts.values()) or 1
+    routes = Section(id="routes", title="各路径笔数" if zh else "Loans per route",
+                     bars=[(k, v / total) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])])
+    binding = Section(
+        id="binding",
+        title="紧约束与影子价格" if zh else "Binding constraints and shadow prices",
+        columns=["约束" if zh else "Constraint", "说明" if zh else "Meaning"],
+        rows=[[b["name"], b["text"].split(" / ")[0 if zh else -1]] for b in summary.get("binding_constraints", [])],
+    )
+    cases = list_cases(platform.uow(), today=plan.created_at.date(), limit=20)
+    case_table = Section(
+        id="cases",
+        title="处置案件（前20）" if zh else "Disposal cases (first 20)",
+        columns=["案件" if zh else "Case", "路径" if zh else "Route", "状态" if zh else "State",
+                 "债权（元）" if zh else "Claim (CNY)", "计划回收（元）" if zh else "Planned recovery (CNY)",
+                 "计划结案" if zh else "Planned close"],
+        rows=[[c["case_id"], c["route"], c["state_label"].split(" / ")[0 if zh else -1], money(c["claim"]),
+               money(c["planned_recovery"]), c["planned_close"]] for c in cases],
+    )
+    return [head, routes, binding, case_table]

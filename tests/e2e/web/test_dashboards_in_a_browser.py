@@ -27,7 +27,7 @@ def test_the_overview_shows_the_imported_book_with_its_npl_ratio(page, server):
 
 
 def test_every_module_page_renders_in_both_languages_without_an_error(page, server):
-    for path in ("/risk", "/valuation", "/abs", "/market", "/ledger"):
+    for path in ("/risk", "/valuation", "/strategy", "/abs", "/market", "/ledger"):
         for lang in ("zh", "en"):
             response = page.goto(f"{server.url}{path}?lang={lang}")
             assert response is not None and response.status == 200, path
@@ -49,3 +49,14 @@ def test_the_securitization_page_shows_a_waterfall_that_conserves_cash(page, ser
     for i in range(rows.count()):
         cells = rows.nth(i).locator("td")
         assert cells.nth(1).inner_text() == cells.nth(2).inner_text()
+
+
+def test_the_strategy_page_states_each_binding_constraint_in_the_chosen_language(page, server):
+    page.goto(server.url + "/strategy?lang=en")
+    assert page.locator("#plan .metric").count() == 4
+    english = page.locator("#binding tbody tr td:nth-child(2)").all_inner_texts()
+    page.goto(server.url + "/strategy?lang=zh")
+    chinese = page.locator("#binding tbody tr td:nth-child(2)").all_inner_texts()
+    assert english and len(english) == len(chinese)
+    assert all(not any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in english)
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in chinese)
