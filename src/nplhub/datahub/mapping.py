@@ -86,7 +86,17 @@ def code_lookup(spec: FieldSpec) -> dict[str, str]:
     for alias, member in code_aliases(enum).items():
         lookup[alias] = str(member.value)
         lookup[alias.lower()] = str(member.value)
+    for alias, code in ENGLISH_VARIANTS.items():
+        if code in lookup.values():
+            lookup.setdefault(alias, code)
     return lookup
+
+
+# English spellings other exporters use for codes of the contract (mapped only where unambiguous).
+ENGLISH_VARIANTS: dict[str, str] = {
+    "land": "land_use_right", "smes": "sme", "small_business": "sme", "retail": "individual",
+    "person": "individual", "natural_person": "individual", "company": "corporate",
+}
 
 
 def _risk_class_lookup() -> dict[str, str]:

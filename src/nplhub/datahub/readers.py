@@ -153,7 +153,8 @@ def _read_meta_file(path: Path, tape: RawTape) -> bool:
 
 def _merge_meta(pairs: dict[Any, Any], tape: RawTape, where: str) -> None:
     for raw_key, value in pairs.items():
-        key = META_ALIASES.get(str(raw_key).strip(), normalise_header(str(raw_key)))
+        normalised = normalise_header(str(raw_key))
+        key = META_ALIASES.get(str(raw_key).strip(), META_ALIASES.get(normalised, normalised))
         if key not in META_KEYS:
             tape.issues.append(warning("UNKNOWN_METADATA", f"{where}: metadata key {raw_key!r} is not one of "
                                        f"{', '.join(META_KEYS)}; it was ignored", table=where, column=str(raw_key)))

@@ -262,7 +262,7 @@ LOAN_STATES = TableSpec(
     fields=(
         _f("loan_id", _LOAN_ID, "id", required=True),
         _f("as_of_date", "统计日期|数据日期", "date", required=True, not_after_cutoff=True),
-        _f("class", "五级分类|风险分类", "code", codes=RiskClass, required=True, max_length=20),
+        _f("class", "五级分类|风险分类|reported_class", "code", codes=RiskClass, required=True, max_length=20),
         _f("days_past_due", "逾期天数", "int", required=True, min_value=0, unit="days"),
         _f("outstanding_principal", "贷款余额|本金余额", "money", required=True),
         _f("provision", "贷款损失准备|减值准备", "money"),
@@ -315,6 +315,8 @@ META_ALIASES: dict[str, str] = {
     "基准日": "cutoff_date", "截止日": "cutoff_date", "数据截止日": "cutoff_date",
     "报送日期": "reporting_date", "报告日期": "reporting_date",
     "币种": "currency", "出让方": "seller", "卖方": "seller",
+    "portfolio": "portfolio_id", "cutoff": "cutoff_date", "cut_off_date": "cutoff_date", "cut_off": "cutoff_date",
+    "reporting": "reporting_date", "report_date": "reporting_date",
 }
 
 

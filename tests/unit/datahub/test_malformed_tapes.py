@@ -260,3 +260,12 @@ def test_a_flat_list_may_prefix_borrower_and_collateral_columns(tmp_path: Path) 
     assert tape.ok, errors_of(tape.issues)
     assert tape.tables["collateral"].column("appraisal_value").to_pylist() == [18000000.0, 3100000.0]
     assert "UNKNOWN_COLUMN" not in {i.code for i in tape.issues}
+
+
+def test_common_english_variants_of_metadata_keys_and_codes_are_understood(tmp_path: Path) -> None:
+    path = _write(tmp_path, _set("counterparties", 2, "counterparty_type", "Person"))
+    (path / "tape.yaml").write_text("portfolio: P-EN\ncut-off date: 2024-06-30\n", encoding="utf-8")
+    tape = _check(path)
+    assert tape.ok, errors_of(tape.issues)
+    assert tape.meta is not None and (tape.meta.portfolio_id, str(tape.meta.cutoff_date)) == ("P-EN", "2024-06-30")
+    assert tape.tables["counterparties"].column("counterparty_type").to_pylist()[2] == "individual"
