@@ -71,7 +71,11 @@ def main() -> None:
     options = build_options(values, loans, rulebook, constraints)
     t_build = time.perf_counter() - t1
     t2 = time.perf_counter()
-    plan = optimise(options, constraints, time_limit=args.time_limit, baseline=False)
+    try:
+        plan = optimise(options, constraints, time_limit=args.time_limit, baseline=False)
+    except Exception:
+        print(f"optimiser failed after {time.perf_counter() - t2:.1f} s", flush=True)
+        raise
     t_opt = time.perf_counter() - t2
     t3 = time.perf_counter()
     greedy = greedy_plan(options, constraints)

@@ -7,6 +7,8 @@
    time, cheapest NPV lost per yuan of NPL cleared first, as long as resources allow.
 3. Bulk groups below the package minimum are broken up: their loans take their best other route
    that fits.
+4. Any budget still overdrawn is repaired by moving loans to options that use less of it, the
+   least NPV lost per unit freed first.
 
 It is a baseline for the optimiser (which must never do worse) and its fallback when the solver
 stops without a plan. It may end infeasible; `is_feasible` tells.
@@ -137,4 +139,34 @@ def greedy_plan(option_set: OptionSet, c: PlanConstraints) -> np.ndarray:
                 pick = next((k for k in others if fits(k)), others[0] if others else cur)
                 chosen[j] = pick
                 take(pick)
+
+    # 4. repair: while a budget is overdrawn, move loans to options using less of it, cheapest first,
+    #    never worsening another budget, the NPL target or a package
+    bulk = opts["package_group"].to_numpy() != "" if c.package_min_accounts else np.zeros(len(opts), dtype=bool)
+    for resource, left in (("legal", lambda _k: legal_left), ("loss", lambda _k: loss_left),
+                           ("work", lambda k: cap_left[str(branch[k])])):
+        amount = {"legal": legal, "loss": charge, "work": work}[resource]
+        moves = []
+        for i in range(n_loans):
+            cur = int(chosen[i])
+            if left(cur) >= -1e-9 or bulk[cur]:
+                continue
+            for k in range(starts[i], starts[i + 1]):
+                freed = amount[cur] - amount[k]
+                if freed > 0 and not bulk[k] and removable[k] >= removable[cur]:
+                    moves.append(((npv[cur] - npv[k]) / freed, i, k))
+        moves.sort()
+        for _, i, k in moves:
+            cur = int(chosen[i])
+            if left(cur) >= -1e-9 or amount[k] >= amount[cur]:
+                continue
+            take(cur, -1.0)
+            others_ok = (legal[k] <= legal_left + 1e-9 or resource == "legal") and \
+                (charge[k] <= loss_left + 1e-9 or resource == "loss") and \
+                (work[k] <= cap_left[str(branch[k])] + 1e-9 or resource == "work")
+            if others_ok:
+                chosen[i] = k
+                take(k)
+            else:
+                take(cur)
     return chosen

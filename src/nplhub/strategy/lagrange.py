@@ -113,7 +113,7 @@ def lagrangian_solve(p: Problem, time_limit: float, gap: float, stats: dict[str,
     """Bound by min g; fix clear choices; repair the rest with `solve_restricted(cols, fixed_x)`."""
     started = time.perf_counter()
     f = DualFunction(p)
-    lam, bound_scaled, trace = minimise_dual(f, seconds=max(5.0, 0.5 * time_limit))
+    lam, bound_scaled, trace = minimise_dual(f, seconds=max(5.0, 0.4 * time_limit))
     stats.update({f"lagrange_{k}": v for k, v in trace.items()})
     _, _, chosen, margin = f.evaluate(lam, margins=True)
     p.lp_duals = np.zeros(len(p.rows))
@@ -161,7 +161,10 @@ def lagrangian_solve(p: Problem, time_limit: float, gap: float, stats: dict[str,
         remaining = time_limit - (time.perf_counter() - started)
         if remaining <= 1.0 and _attempt > 0:
             break
-        found, status, _ = solve_restricted(cols, fixed_x, max(remaining, 2.0))
+        t0 = time.perf_counter()
+        found, status, _ = solve_restricted(cols, fixed_x, max(remaining, 10.0))
+        stats.setdefault("lagrange_repairs", []).append(
+            {"open_loans": int(len(open_loans)), "status": status, "seconds": round(time.perf_counter() - t0, 2)})
         if found is not None:
             return found, ("lagrangian+repair" if status == "optimal" else status), bound
         size *= 4
