@@ -152,12 +152,17 @@ def main() -> None:
                         help="run the side-by-side on the first loans of the history making up about this many "
                              "rows (both estimators, same input), and nplhub alone on the whole history")
     parser.add_argument("--skip-lendingclub", action="store_true", help="leave out the LendingClub comparison")
+    parser.add_argument("--only", choices=["matrices", "snapshot"], default=None,
+                        help="run only the matrix comparisons or only the million-loan snapshot")
     args = parser.parse_args()
     rows = args.rows or (200_000 if args.quick else 10_000_000)
     loans = args.loans or (100_000 if args.quick else 1_000_000)
     if not DATA.is_dir():
         raise SystemExit("transitionMatrix is not installed under .venv/oracles (make install-test)")
     print("machine: 2 cores shared with other work; wall-clock seconds of one run", flush=True)
+    if args.only == "snapshot":
+        snapshot(loans)
+        return
     if not args.skip_lendingclub:
         side_by_side("LendingClub LoanStats3" + ("a" if args.quick else "a-d"), lending_club(args.quick), 10, False)
     states, compact = loan_state_history(rows)
@@ -177,7 +182,8 @@ def main() -> None:
     print({"input": "loan_states frame (dates, class names, exit state)", "rows": len(states), "nplhub_s": round(t, 2)},
           flush=True)
     del states, compact
-    snapshot(loans)
+    if args.only != "matrices":
+        snapshot(loans)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from nplhub.domain.classification import ORDERED_CLASSES
-from nplhub.risk.rates import loan_moves, migration_components, migration_rates_by, roll_rates
+from nplhub.risk.rates import components_by_group as rate_components
+from nplhub.risk.rates import loan_moves, migration_rates_by, rates_by_codes, roll_rates
 
 RANK = {c.value: c.rank for c in ORDERED_CLASSES}
 SEGMENTS = ("region", "industry", "branch_id", "product")
@@ -153,6 +154,13 @@ def by_segment(positions: pd.DataFrame, groups: Groups | None = None) -> dict[st
     return out
 
 
+def _codes_for_rates(group: tuple[np.ndarray, list[Any]]) -> tuple[np.ndarray, list[Any]]:
+    codes, labels = group
+    if labels and labels[-1] == "unknown" and (codes == len(labels) - 1).any():
+        return np.where(codes == len(labels) - 1, -1, codes), labels[:-1]
+    return codes, labels
+
+
 def supervisory_metrics(opening: pd.DataFrame, closing: pd.DataFrame,
                         standards: ProvisionStandards | None = None,
                         segments: bool = True) -> dict[str, Any]:
@@ -164,7 +172,9 @@ def supervisory_metrics(opening: pd.DataFrame, closing: pd.DataFrame,
     close = book_ratios(closing, standards)
     close_groups = segment_groups(closing)
     open_ = book_ratios(opening, standards)
-    comps = migration_components(opening, closing)
+    open_groups = segment_groups(opening)
+    moves = loan_moves(opening, closing)
+    comps = {k: v[0] for k, v in rate_components(moves, np.zeros(len(moves["b"]), dtype=np.int64), 1).items()}
     out: dict[str, Any] = {
         "npl_ratio": close["npl_ratio"],
         "provision_coverage_ratio": close["provision_coverage_ratio"],
@@ -177,14 +187,16 @@ def supervisory_metrics(opening: pd.DataFrame, closing: pd.DataFrame,
         "change": {k: (None if close[k] is None or open_[k] is None else close[k] - open_[k])
                    for k in ("npl_ratio", "provision_coverage_ratio", "loan_provision_ratio")},
         "concentration": {"closing": concentration(closing, groups=close_groups),
-                          "opening": concentration(opening)},
+                          "opening": concentration(opening, groups=open_groups)},
     }
     if "days_past_due" in opening and "days_past_due" in closing:
         out["roll_rates"] = roll_rates(opening, closing)
     if segments:
         out["by_segment"] = by_segment(closing, close_groups)
-        out["by_segment_opening"] = by_segment(opening)
-        moves = loan_moves(opening, closing)
-        out["migration_rates_by_segment"] = {seg: migration_rates_by(opening, closing, seg, moves)
-                                             for seg in SEGMENTS if seg in opening}
+        out["by_segment_opening"] = by_segment(opening, open_groups)
+        unique_ids = not opening["loan_id"].duplicated().any()
+        out["migration_rates_by_segment"] = {
+            seg: (rates_by_codes(moves, *_codes_for_rates(open_groups[seg])) if unique_ids
+                  else migration_rates_by(opening, closing, seg, moves))
+            for seg in SEGMENTS if seg in open_groups}
     return out

@@ -71,7 +71,7 @@ def loan_moves(opening: pd.DataFrame, closing: pd.DataFrame) -> dict[str, np.nda
             "r1": m["rank_end"].fillna(-1).to_numpy(dtype=np.int64)}
 
 
-def _components(mv: dict[str, np.ndarray], codes: np.ndarray, size: int) -> dict[str, list[RateComponents]]:
+def components_by_group(mv: dict[str, np.ndarray], codes: np.ndarray, size: int) -> dict[str, list[RateComponents]]:
     b, d, end, present, r0, r1 = mv["b"], mv["d"], mv["end"], mv["present"], mv["r0"], mv["r1"]
 
     def sums(mask: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -96,7 +96,7 @@ def migration_components(opening: pd.DataFrame, closing: pd.DataFrame) -> dict[s
     `opening` and `closing` hold (loan_id, class, outstanding_principal) at the two month-ends.
     """
     mv = loan_moves(opening, closing)
-    return {k: v[0] for k, v in _components(mv, np.zeros(mv["b"].size, dtype=np.int64), 1).items()}
+    return {k: v[0] for k, v in components_by_group(mv, np.zeros(mv["b"].size, dtype=np.int64), 1).items()}
 
 
 def migration_rates_by(opening: pd.DataFrame, closing: pd.DataFrame, column: str,
@@ -104,13 +104,20 @@ def migration_rates_by(opening: pd.DataFrame, closing: pd.DataFrame, column: str
     """The five rates per value of an opening-position column (region, industry, branch, product);
     `moves` (from `loan_moves`) saves recomputing the loan-by-loan join."""
     mv = moves if moves is not None else loan_moves(opening, closing)
-    seg = opening.drop_duplicates("loan_id").set_index("loan_id")[column]
-    codes, uniques = pd.factorize(seg.reindex(mv["loan_id"]).to_numpy(), use_na_sentinel=True)
+    unique_rows = opening.drop_duplicates("loan_id")
+    values = unique_rows[column].to_numpy()  # the join keeps the order of the opening rows
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return rates_by_codes(mv, codes, list(uniques))
+
+
+def rates_by_codes(mv: dict[str, np.ndarray], codes: np.ndarray,
+                   uniques: list[Any]) -> dict[str, dict[str, float | None]]:
+    """The five rates per group, `codes` aligned with the rows of `mv` (-1: unknown)."""
     labels = [str(u) for u in uniques]
     if (codes < 0).any():
         codes = np.where(codes < 0, len(labels), codes)
         labels.append("unknown")
-    comps = _components(mv, codes.astype(np.int64), len(labels))
+    comps = components_by_group(mv, np.asarray(codes, dtype=np.int64), len(labels))
     out: dict[str, dict[str, float | None]] = {}
     for i, label in enumerate(labels):
         out[label] = {k: (None if np.isnan(v[i].rate) else v[i].rate) for k, v in comps.items()}
