@@ -211,7 +211,7 @@ def classify(
         is_npl = (interim >= NPL_RANK) & non_retail
         npl_by = np.bincount(code, weights=np.where(is_npl, balance, 0.0), minlength=debtors.size)
         bal_by = np.bincount(code, weights=np.where(non_retail, balance, 0.0), minlength=debtors.size)
-        k_by = np.bincount(code, weights=is_npl.astype(np.float64), minlength=debtors.size)
+        k_by = np.bincount(code, weights=(is_npl & (balance > 0)).astype(np.float64), minlength=debtors.size)
         with np.errstate(divide="ignore", invalid="ignore"):
             share_by = np.where(bal_by > 0, npl_by / np.where(bal_by > 0, bal_by, 1.0), 0.0)
         share = share_by[code] * non_retail

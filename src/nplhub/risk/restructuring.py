@@ -119,8 +119,10 @@ def upgrade_check(out: pd.DataFrame, reported: np.ndarray, interim: np.ndarray,
         good = agg.index[(agg["count"] >= need) & (agg["sum"] >= need)]
         paid_ok = out["loan_id"].isin(good).to_numpy()
     reasons.append(np.where(candidates & ~paid_ok, f"fewer than {need} consecutive instalments paid in full", ""))
-    other = pd.Series(interim >= NPL_RANK).groupby(out["counterparty_id"].to_numpy()).transform("sum").to_numpy()  # noqa: E501
-    other_npl = candidates & ((other - (interim >= NPL_RANK)) > 0)
+    # another NPL claim of the debtor still on the books (a positive balance)
+    npl_claim = (interim >= NPL_RANK) & (out["outstanding_principal"].to_numpy() > 0)
+    other = pd.Series(npl_claim).groupby(out["counterparty_id"].to_numpy()).transform("sum").to_numpy()
+    other_npl = candidates & ((other - npl_claim) > 0)
     reasons.append(np.where(other_npl, "the debtor has another NPL at the bank", ""))
     idx = np.flatnonzero(candidates)
     blockers[idx] = ["; ".join(p for p in parts if p) for parts in zip(*(r[idx] for r in reasons))]
