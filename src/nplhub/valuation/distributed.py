@@ -47,22 +47,27 @@ def value_portfolio_dask(loans: pd.DataFrame, a: AssumptionSet, client: Any, *, 
     a_future = client.scatter(a, broadcast=True)
 
     bounds = np.linspace(0, n, parts + 1).astype(int)
+    spans = [(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
+    # the data goes to the workers once, as futures, not inside the task graph
+    pieces = client.scatter([loans.iloc[lo:hi] for lo, hi in spans])
     route_futures = [
-        client.submit(value_routes, loans.iloc[lo:hi], a_future, discount_rate=discount_rate,
+        client.submit(value_routes, piece, a_future, discount_rate=discount_rate,
                       package_count=package_count, calibration=_slice_calibration(calibration, lo, hi),
                       with_irr=with_irr, pure=False)
-        for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo
+        for piece, (lo, hi) in zip(pieces, spans)
     ]
     mc_futures = []
     if plan.positions.size:
         simulated = loans.iloc[plan.positions]
         n_blocks = plan.blocks()
         cuts = np.unique(np.linspace(0, n_blocks, min(parts, n_blocks) + 1).astype(int))
-        for b0, b1 in zip(cuts[:-1], cuts[1:]):
+        groups = list(zip(cuts[:-1], cuts[1:]))
+        sim_pieces = client.scatter([simulated.iloc[b0 * BLOCK:b1 * BLOCK] for b0, b1 in groups])
+        for piece, (b0, _) in zip(sim_pieces, groups):
             mc_futures.append(client.submit(
-                simulate_quantiles, simulated.iloc[b0 * BLOCK:b1 * BLOCK], a_future, seed=plan.seed,
-                paths=plan.paths, discount_rate=discount_rate, first_block=int(b0),
-                package_count=package_count, threads=1, pure=False))
+                simulate_quantiles, piece, a_future, seed=plan.seed, paths=plan.paths,
+                discount_rate=discount_rate, first_block=int(b0), package_count=package_count, threads=1,
+                pure=False))
     frames = client.gather(route_futures)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if mc_futures:
