@@ -60,9 +60,18 @@ def _matrix(values: list[str]) -> np.ndarray | None:
     return np.frombuffer(raw, dtype=np.uint8).reshape(-1, 18)
 
 
-def valid_resident_ids(values: list[str]) -> np.ndarray:
-    """Element-wise: an 18-character resident identity number with a correct check character."""
-    matrix = _matrix(values)
+def _as_matrix(values: object) -> tuple[list[str], np.ndarray | None]:
+    matrix = id_matrix(values)
+    if matrix is not None:
+        return [], matrix
+    listed = values.to_pylist() if hasattr(values, "to_pylist") else list(values)  # type: ignore[call-overload]
+    return listed, _matrix(listed)
+
+
+def valid_resident_ids(values: object) -> np.ndarray:
+    """Element-wise: an 18-character resident identity number with a correct check character.
+    `values`: a list of str, or an Arrow string array (read in place when possible)."""
+    values, matrix = _as_matrix(values)
     if matrix is None:
         return np.array([is_valid_resident_id(v) if len(v) == 18 and v.isascii() else False for v in values])
     digits = _DIGIT_VALUE[matrix[:, :17]]
@@ -86,9 +95,9 @@ def _plausible_structure(d: np.ndarray) -> np.ndarray:
             & (day >= 1) & (day <= month_days))
 
 
-def valid_usccs(values: list[str]) -> np.ndarray:
+def valid_usccs(values: object) -> np.ndarray:
     """Element-wise: an 18-character unified social credit code with a correct check character."""
-    matrix = _matrix(values)
+    values, matrix = _as_matrix(values)
     if matrix is None:
         return np.array([is_valid_uscc(v) if len(v) == 18 and v.isascii() else False for v in values])
     symbols = _USCC_VALUE[matrix]
@@ -96,3 +105,19 @@ def valid_usccs(values: list[str]) -> np.ndarray:
     sums = (np.where(symbols[:, :17] >= 0, symbols[:, :17], 0) * USCC_WEIGHTS).sum(axis=1) % 31
     expected = (31 - sums) % 31
     return shaped & (symbols[:, 17] == expected)
+
+
+def id_matrix(column: object) -> np.ndarray | None:
+    """An (n, 18) byte matrix straight from an Arrow string array whose values are all 18 ASCII
+    characters (no nulls); None when it is not so and the list path must be used."""
+    import pyarrow as pa
+
+    if not isinstance(column, pa.Array) or column.null_count or not pa.types.is_string(column.type):
+        return None
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset: column.offset + len(column) + 1]
+    if offsets.size == 0 or not (np.diff(offsets) == 18).all():
+        return None
+    data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
+    if data.size and data.max() >= 128:
+        return None
+    return data.reshape(-1, 18)

@@ -31,7 +31,10 @@ def bad_mask(present: pa.Array, ok: pa.Array) -> np.ndarray:
 def clean_text(column: pa.Array) -> pa.Array:
     """Trim whitespace; an empty cell becomes null."""
     trimmed = pc.utf8_trim_whitespace(column)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    empty = pc.equal(trimmed, "")
+    if not pc.any(empty).as_py():  # the CSV reader already gives empty cells as nulls
+        return trimmed
+    return pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
 
 
 def _fast_cast(column: pa.Array, to: pa.DataType) -> pa.Array | None:
@@ -84,6 +87,10 @@ def parse_int(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
 
 def parse_rate(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """A decimal (0.0435) or a percentage (4.35%)."""
+    fast = _fast_cast(column, pa.float64())
+    if fast is not None and np.isfinite(fast.to_numpy(zero_copy_only=False)[np.asarray(
+            pc.is_valid(fast).to_numpy(zero_copy_only=False), dtype=bool)]).all():
+        return fast, np.zeros(len(column), bool)
     ok = pc.match_substring_regex(column, r"^[+-]?\d+(\.\d+)?\s*%?$|^[+-]?\.\d+\s*%?$")
     percent = pc.fill_null(pc.ends_with(column, "%"), False)
     text = pc.replace_substring_regex(pc.if_else(ok, column, pa.scalar(None, pa.string())), r"\s*%$", "")
@@ -139,6 +146,9 @@ def parse_bool(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
 
 def parse_code(column: pa.Array, lookup: Mapping[str, str]) -> tuple[pa.Array, np.ndarray]:
     """Map every spelling in `lookup` to its canonical code (on the distinct values only)."""
+    canonical = pa.array(sorted(set(lookup.values())), pa.string())
+    if pc.all(pc.fill_null(pc.is_in(column, value_set=canonical), True)).as_py():
+        return column, np.zeros(len(column), bool)
     encoded = pc.dictionary_encode(column)
     words = encoded.dictionary.to_pylist()
     mapped = [lookup.get(w, lookup.get(w.lower(), lookup.get(w.lower().replace(" ", "_").replace("-", "_"))))

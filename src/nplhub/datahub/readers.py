@@ -170,7 +170,7 @@ def _merge_meta(pairs: dict[Any, Any], tape: RawTape, where: str) -> None:
 def _read_csv(path: Path, name: str, tape: RawTape, digest: Any) -> RawTable | None:
     data = path.read_bytes()
     digest.update(path.name.encode() + b"\0" + hashlib.sha256(data).digest())
-    if not data.strip(_BOM + b" \r\n\t"):
+    if len(data) < 4096 and not data.strip(_BOM + b" \r\n\t"):
         tape.issues.append(error("EMPTY_FILE", f"{path.name} is empty: it needs at least a header line",
                                  table=name, value=path.name))
         return None

@@ -267,10 +267,10 @@ def _check_id_numbers(tables: dict[str, pa.Table], rows: dict[str, np.ndarray], 
     bad = np.zeros(len(ids), dtype=bool)
     idx = np.flatnonzero(present & individual)
     if idx.size:
-        bad[idx] = ~valid_resident_ids(pc.take(ids, pa.array(idx)).to_pylist())
+        bad[idx] = ~valid_resident_ids(pc.take(ids, pa.array(idx)))
     idx = np.flatnonzero(present & ~individual)
     if idx.size:  # organisations: a credit code, or the identity number of a sole proprietor
-        values = pc.take(ids, pa.array(idx)).to_pylist()
+        values = pc.take(ids, pa.array(idx))
         bad[idx] = ~(valid_usccs(values) | valid_resident_ids(values))
     log.cells("counterparties", rows["counterparties"], bad, "id_number", ids, "BAD_CHECK_DIGIT",
               lambda i, v: f"id_number {v} fails its check digit ("

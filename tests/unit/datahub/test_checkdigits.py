@@ -46,3 +46,12 @@ def test_an_identity_number_needs_a_real_province_and_birth_date_besides_its_che
     assert not is_valid_resident_id("99010519491231002" + resident_check_char("99010519491231002"))
     assert not is_valid_resident_id("11010519490231002" + resident_check_char("11010519490231002"))  # 31 Feb
     assert is_valid_resident_id("11010520000229002" + resident_check_char("11010520000229002"))  # leap day
+
+
+def test_arrow_columns_are_checked_in_place_with_the_same_answers() -> None:
+    import pyarrow as pa
+
+    codes = ["91350100M000100Y43", "91350100M000100Y44", "11010519491231002X", "11010519491231003X"]
+    column = pa.array(["padding", *codes]).slice(1)  # a sliced array: offsets do not start at 0
+    assert valid_usccs(column).tolist() == valid_usccs(codes).tolist() == [True, False, False, False]
+    assert valid_resident_ids(column).tolist() == valid_resident_ids(codes).tolist() == [False, False, True, False]
