@@ -118,8 +118,12 @@ def _client_nplhub(url: str, lid: str, bidders: list[str], seconds: float, out: 
 
 
 def _client_sequencer(url: str, lid: str, bidders: list[str], seconds: float, out: mp.Queue,
-                      counter: Any, audit: bool = True) -> None:
+                      counter: Any, audit: bool = True, switch_interval: float | None = None) -> None:
     """Client threads in one process submitting to the lot's BidSequencer (group commit)."""
+    import sys
+
+    if switch_interval:
+        sys.setswitchinterval(switch_interval)
     from nplhub import storage
     from nplhub.marketplace.auction import BidRejected
     from nplhub.services.market_sequencer import BidSequencer
@@ -201,7 +205,7 @@ def _client_raw(dsn: str, lid: str, bidders: list[str], seconds: float, out: mp.
 
 
 def run_side(kind: str, url: str, lid: str, processes: int, threads: int, seconds: float,
-             offset: int, audit: bool = True) -> dict[str, float]:
+             offset: int, audit: bool = True, switch_interval: float | None = None) -> dict[str, float]:
     ctx = mp.get_context("spawn")
     q: mp.Queue = ctx.Queue()
     target = {"direct": _client_nplhub, "sequencer": _client_sequencer, "raw": _client_raw}[kind]
@@ -210,7 +214,7 @@ def run_side(kind: str, url: str, lid: str, processes: int, threads: int, second
     procs = []
     for p in range(processes):
         bidders = [f"B{offset + p * threads + t:03d}" for t in range(threads)]
-        extra = (audit,) if kind == "sequencer" else ()
+        extra = (audit, switch_interval) if kind == "sequencer" else ()
         procs.append(ctx.Process(target=target, args=(arg, lid, bidders, seconds, q, counter, *extra)))
     for pr in procs:
         pr.start()
@@ -254,6 +258,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--sequencer-clients", type=int, default=None)
+    parser.add_argument("--switch-interval", type=float, default=None,
+                        help="sys.setswitchinterval for the sequencer's process (Python's default: 0.005 s)")
     parser.add_argument("--without-ledger", action="store_true",
                         help="also run the sequencer with the audit-ledger sink off, to show the ledger's share")
     args = parser.parse_args()
@@ -270,12 +276,15 @@ def main() -> None:
         import nplhub.storage as st
 
         sink = "nplhub.storage.ledger" in st.ADAPTER_MODULES
-        print(f"PostgreSQL on 127.0.0.1, one lot per side, {seconds:.0f} s per side; audit-ledger sink active: {sink}")
+        print(f"PostgreSQL on 127.0.0.1, one lot per side, {seconds:.0f} s per side; audit-ledger sink active: {sink}; "
+              f"sequencer switch interval: {args.switch_interval or 'default'}")
         lots = {k: setup_peer_lot(url, lid, k) for k in ("SEQ", "DIRECT", "RAW")}
-        seq = run_side("sequencer", url, lots["SEQ"], 1, seq_clients, seconds, 0)
+        seq = run_side("sequencer", url, lots["SEQ"], 1, seq_clients, seconds, 0,
+                       switch_interval=args.switch_interval)
         if args.without_ledger:  # the same sequencer with the audit-ledger sink switched off, for comparison
             lots["NOLEDG"] = setup_peer_lot(url, lid, "NOLEDG")
-            bare = run_side("sequencer", url, lots["NOLEDG"], 1, seq_clients, seconds, 0, audit=False)
+            bare = run_side("sequencer", url, lots["NOLEDG"], 1, seq_clients, seconds, 0, audit=False,
+                            switch_interval=args.switch_interval)
         direct = run_side("direct", url, lots["DIRECT"], processes, threads, seconds, seq_clients)
         raw = run_side("raw", url, lots["RAW"], processes, threads, seconds, seq_clients + clients)
         rows = (("nplhub sequencer", seq, f"{seq_clients} threads, 1 process; group commit"),
