@@ -224,8 +224,10 @@ def early_warning_report(tables: Mapping[str, pd.DataFrame], *, seed: int = 0, s
     latest = panel[panel["month"] == panel["month"].max()].reset_index(drop=True)
     p = model.predict_proba(latest) if len(latest) else np.zeros(0)
     latest = latest.assign(pd_12m=p)
-    borrower = latest.groupby("counterparty_id")["pd_12m"].agg(
-        lambda s: 1.0 - float(np.prod(1.0 - s.to_numpy())))
+    # a borrower defaults if any of its loans does (independence across its loans): 1 - prod(1 - pd)
+    log_survival = pd.Series(np.log1p(-np.clip(p, 0.0, 1.0 - 1e-12))).groupby(
+        latest["counterparty_id"].to_numpy()).sum()
+    borrower = 1.0 - np.exp(log_survival)
     ranked = latest.sort_values("pd_12m", ascending=False).head(top)
     drivers = model.drivers(ranked) if len(ranked) else []
     top_loans = [{"loan_id": r.loan_id, "counterparty_id": r.counterparty_id, "pd_12m": float(r.pd_12m),
@@ -315,7 +317,7 @@ def demo_step(ctx: Any) -> dict[str, object]:
     d1 = ends[-13] if len(ends) > 12 else ends[0]
     metrics = metrics_between(tables, d1, d2)
     matrix = loan_state_matrix(tables)
-    warning = early_warning_report(tables, seed=ctx.seed)
+    warning = early_warning_report(tables, seed=ctx.seed, step=3)  # quarterly observation months
     run = store_classification(ctx.uow_factory(), sid, result, hidden)
     summary = result.summary()
     ctx.results["risk"] = {
