@@ -221,10 +221,32 @@ def recoveries_from_collateral(frames: dict[str, Any]) -> projection.LoanRecover
     return projection.from_arrays(loans["loan_id"].to_numpy(), amount, amount * 0.06, months)
 
 
+WORKOUT_ROUTES = ("collection", "judicial_auction", "restructuring")
+MIN_POOL_LOANS = 20
+
+
 def demo_recoveries(ctx: Any) -> tuple[projection.LoanRecoveries, str]:
+    """The demo pool: the loans the strategy plan keeps in workout (collection, judicial auction,
+    restructuring: what a servicer collects for an ABS), each on its planned route; without a plan
+    (or with too few such loans) every loan on its best eligible route; without valuation results
+    the loans' collateral."""
     valuation = ctx.results.get("valuation")
     frame = valuation.get("route_values") if isinstance(valuation, dict) else valuation
     if frame is not None:
+        strategy = ctx.results.get("strategy")
+        plan = strategy.get("plan") if isinstance(strategy, dict) else None
+        assignments = plan.get("assignments") if isinstance(plan, dict) else None
+        if assignments is not None and len(assignments):
+            import pandas as pd
+
+            try:  # the plan's assignments: a frame or a list of {"loan_id", "route"}
+                table = pd.DataFrame(assignments).astype({"loan_id": str, "route": str})
+                kept = table[table["route"].isin(WORKOUT_ROUTES)][["loan_id", "route"]]
+                planned = frame.assign(loan_id=frame["loan_id"].astype(str)).merge(kept, on=["loan_id", "route"])
+                if planned["loan_id"].nunique() >= MIN_POOL_LOANS:
+                    return projection.from_valuation(planned), "strategy plan's workout loans"
+            except (KeyError, ValueError, TypeError, DomainError):
+                pass  # a plan we cannot read: fall back to the valuation results
         return projection.from_valuation(frame), "valuation results"
     from nplhub.services.ports import SnapshotReader
 

@@ -88,3 +88,24 @@ def test_without_valuation_results_the_demo_falls_back_to_the_loans_collateral(t
     rec = svc.recoveries_from_collateral(reader.frames("snap", ["loans", "collateral", "loan_collateral"]))
     secured = rec.months == 18
     assert secured.sum() == 100 and (rec.amount[~secured] < rec.amount[secured].max()).all()
+
+
+def test_with_a_strategy_plan_the_demo_securitises_the_loans_kept_in_workout(tmp_path: Path) -> None:
+    frame = route_values(300)
+    loans = frame["loan_id"].unique()
+    assignments = pd.DataFrame({"loan_id": loans,
+                                "route": ["litigation" if i % 2 else "bulk_transfer" for i in range(len(loans))]})
+    frame["route"] = frame["route"].replace({"litigation": "judicial_auction"})
+    assignments["route"] = assignments["route"].replace({"litigation": "judicial_auction"})
+    ctx = DemoContext(uow_factory=lambda: None, workdir=tmp_path, seed=1)  # type: ignore[arg-type,return-value]
+    ctx.results["valuation"] = {"route_values": frame}
+    ctx.results["strategy"] = {"plan": {"assignments": assignments}}
+    rec, source = svc.demo_recoveries(ctx)
+    assert source == "strategy plan's workout loans"
+    kept = set(assignments.loc[assignments["route"] == "judicial_auction", "loan_id"])
+    assert set(rec.loan_id) <= kept and len(rec) > len(kept) * 0.8  # a few have no eligible auction route
+    as_records = assignments.to_dict("records")  # the optimiser hands a list of {"loan_id", "route"}
+    ctx.results["strategy"] = {"plan": {"assignments": as_records}}
+    assert svc.demo_recoveries(ctx)[1] == "strategy plan's workout loans"
+    ctx.results["strategy"] = {"plan": {"assignments": assignments.assign(route="bulk_transfer")}}
+    assert svc.demo_recoveries(ctx)[1] == "valuation results"  # nothing kept in workout: every loan
