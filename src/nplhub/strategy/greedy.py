@@ -22,8 +22,12 @@ from nplhub.strategy.constraints import PlanConstraints
 from nplhub.strategy.options import OptionSet
 
 
-def greedy_plan(option_set: OptionSet, c: PlanConstraints) -> np.ndarray:
-    """Row numbers (into option_set.options) of the chosen option of every loan."""
+def greedy_plan(option_set: OptionSet, c: PlanConstraints, start: np.ndarray | None = None) -> np.ndarray:
+    """Row numbers (into option_set.options) of the chosen option of every loan.
+
+    With `start` (one option row per loan, by loan index) the first two steps are skipped: the
+    NPL-target swaps, package repair and budget repair run from that assignment instead.
+    """
     opts = option_set.options
     li = opts["loan_idx"].to_numpy()
     npv = opts["npv"].to_numpy(dtype=float)
@@ -69,56 +73,60 @@ def greedy_plan(option_set: OptionSet, c: PlanConstraints) -> np.ndarray:
             if len(members) < option_set.min_accounts.get(str(channel[members[0]]), 1):
                 weight[members] = np.inf
                 npv = np.where(np.isin(np.arange(len(npv)), members), -np.inf, npv)
-    # 1. the lightest option of every loan (ties: the more valuable)
-    chosen = np.empty(n_loans, dtype=int)
-    for i in range(n_loans):
-        rows = np.arange(starts[i], starts[i + 1])
-        order = np.lexsort((-npv[rows], weight[rows]))
-        chosen[i] = rows[order[0]]
-        take(int(chosen[i]))
-    # 2. upgrades by NPV gained per unit of weighted resource, as long as they fit
-    gain = npv - npv[chosen[li]]
-    extra = weight - weight[chosen[li]]
-    cand = np.flatnonzero(gain > 0)
-    density = np.where(extra[cand] > 0, gain[cand] / np.maximum(extra[cand], 1e-18), np.inf)
-    for k in cand[np.lexsort((-gain[cand], -density))]:
-        i = li[k]
-        cur = int(chosen[i])
-        if npv[k] <= npv[cur]:
-            continue
-        take(cur, -1.0)
-        if fits(int(k)):
-            chosen[i] = k
+    if start is not None:
+        chosen = np.asarray(start, dtype=int).copy()
+        for k in chosen:
             take(int(k))
-        else:
-            take(cur)
+    else:
+        # 1. the lightest option of every loan (ties: the more valuable)
+        chosen = np.empty(n_loans, dtype=int)
+        for i in range(n_loans):
+            rows = np.arange(starts[i], starts[i + 1])
+            order = np.lexsort((-npv[rows], weight[rows]))
+            chosen[i] = rows[order[0]]
+            take(int(chosen[i]))
+        # 2. upgrades by NPV gained per unit of weighted resource, as long as they fit
+        gain = npv - npv[chosen[li]]
+        extra = weight - weight[chosen[li]]
+        cand = np.flatnonzero(gain > 0)
+        density = np.where(extra[cand] > 0, gain[cand] / np.maximum(extra[cand], 1e-18), np.inf)
+        for k in cand[np.lexsort((-gain[cand], -density))]:
+            i = li[k]
+            cur = int(chosen[i])
+            if npv[k] <= npv[cur]:
+                continue
+            take(cur, -1.0)
+            if fits(int(k)):
+                chosen[i] = k
+                take(int(k))
+            else:
+                take(cur)
 
     if c.npl_target is not None:
         t = c.npl_target
 
+        removed = float(removable[chosen].sum())
+
         def ratio() -> float:
-            removed = removable[chosen].sum()
             return float((option_set.npl_balance - removed) / max(option_set.total_loans - removed, 1e-9))
 
-        candidates = []
-        for i in range(n_loans):
-            cur = chosen[i]
-            if removable[cur] > 0:
-                continue
-            for k in range(starts[i], starts[i + 1]):
-                if removable[k] > 0:
-                    candidates.append(((npv[cur] - npv[k]) / removable[k], i, k))
-        candidates.sort()
-        for _, i, k in candidates:
+        # loans not yet clearing their NPL, and their options that would, vectorised
+        cur_of = chosen[li]
+        mask = (removable[cur_of] <= 0) & (removable > 0)
+        ks = np.flatnonzero(mask)
+        cost = (npv[cur_of[ks]] - npv[ks]) / removable[ks]
+        for k in ks[np.argsort(cost, kind="stable")]:
             if ratio() <= t:
                 break
-            cur = chosen[i]
+            i = int(li[k])
+            cur = int(chosen[i])
             if removable[cur] > 0:
                 continue
             take(cur, -1.0)
-            if fits(k):
+            if fits(int(k)):
                 chosen[i] = k
-                take(k)
+                take(int(k))
+                removed += float(removable[k] - removable[cur])
             else:
                 take(cur)
 

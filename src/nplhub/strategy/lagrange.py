@@ -109,13 +109,15 @@ def minimise_dual(f: DualFunction, *, max_iter: int = 300, tol: float = 1e-7,
 
 
 def lagrangian_solve(p: Problem, time_limit: float, gap: float, stats: dict[str, Any],
-                     solve_restricted: Any) -> tuple[np.ndarray | None, str, float]:
+                     solve_restricted: Any, warm_start: Any = None) -> tuple[np.ndarray | None, str, float]:
     """Bound by min g; fix clear choices; repair the rest with `solve_restricted(cols, fixed_x)`."""
     started = time.perf_counter()
     f = DualFunction(p)
     lam, bound_scaled, trace = minimise_dual(f, seconds=max(5.0, 0.4 * time_limit))
     stats.update({f"lagrange_{k}": v for k, v in trace.items()})
     _, _, chosen, margin = f.evaluate(lam, margins=True)
+    if warm_start is not None:  # make the λ-choice feasible first (greedy repair), so the repair MILP has a start
+        chosen = warm_start(chosen)
     p.lp_duals = np.zeros(len(p.rows))
     p.lp_duals[f.rows] = lam
     bound = p.fixed_npv + bound_scaled * SCALE

@@ -26,7 +26,7 @@ from nplhub.strategy.constraints import PlanConstraints
 from nplhub.strategy.evaluation import evaluate, is_feasible, npl_ratio_after
 from nplhub.strategy.formulation import SCALE, Problem, formulate, prune_dominated
 from nplhub.strategy.greedy import greedy_plan
-from nplhub.strategy.lagrange import lagrangian_solve
+from nplhub.strategy.lagrange import lagrangian_solve, loan_of_columns
 from nplhub.strategy.options import OptionSet
 
 ASSIGNMENT_COLUMNS = ("loan_id", "route", "npv", "claim", "balance", "branch_id", "province", "collateral_class",
@@ -98,7 +98,8 @@ def optimise(option_set: OptionSet, c: PlanConstraints, *, time_limit: float = 5
     keep = prune_dominated(opts, c)
     problem = formulate(option_set, c, keep)
     stats: dict[str, Any] = dict(problem.stats)
-    chosen, status, bound = _solve(problem, time_limit, mip_rel_gap, stats)
+    chosen, status, bound = _solve(problem, time_limit, mip_rel_gap, stats,
+                                   warm=lambda cols: _warm_start(option_set, c, problem, cols))
     npv = opts["npv"].to_numpy(dtype=float)
     method = "milp/highs"
     if chosen is not None and not is_feasible(option_set, c, chosen):
@@ -127,7 +128,24 @@ def optimise(option_set: OptionSet, c: PlanConstraints, *, time_limit: float = 5
 LARGE = 20_000  # x variables above which the relax-and-fix path is taken
 
 
-def _solve(p: Problem, time_limit: float, gap: float, stats: dict[str, Any]) -> tuple[np.ndarray | None, str, float]:
+def _warm_start(option_set: OptionSet, c: PlanConstraints, p: Problem, cols: np.ndarray) -> np.ndarray:
+    """The Lagrangian choice (one x column per free loan) repaired by the greedy's later steps."""
+    loan_idx = option_set.options["loan_idx"].to_numpy()
+    local = loan_of_columns(p)
+    global_of_local = np.empty(int(local.max()) + 1 if len(local) else 0, dtype=int)
+    global_of_local[local] = loan_idx[p.free]
+    start = np.empty(option_set.loan_count, dtype=int)
+    start[global_of_local] = p.free[cols]
+    start[loan_idx[p.fixed]] = p.fixed
+    repaired = greedy_plan(option_set, c, start=start)
+    column_of_row = np.full(len(loan_idx), -1)
+    column_of_row[p.free] = np.arange(p.n_x)
+    new = column_of_row[repaired[global_of_local]]
+    return np.where(new >= 0, new, cols)
+
+
+def _solve(p: Problem, time_limit: float, gap: float, stats: dict[str, Any],
+           warm: Any = None) -> tuple[np.ndarray | None, str, float]:
     if p.c.size == 0:
         ok = bool(np.all(p.b_ub >= -1e-9))
         return (np.sort(p.fixed) if ok else None), ("optimal" if ok else "infeasible"), p.fixed_npv
@@ -135,7 +153,7 @@ def _solve(p: Problem, time_limit: float, gap: float, stats: dict[str, Any]) -> 
         def restricted(cols: np.ndarray, fixed_x: np.ndarray, seconds: float) -> tuple[np.ndarray | None, str, float]:
             return _milp(p, cols, seconds, gap, stats, fixed_x=fixed_x)
 
-        found, status, bound = lagrangian_solve(p, time_limit, gap, stats, restricted)
+        found, status, bound = lagrangian_solve(p, time_limit, gap, stats, restricted, warm)
         if found is None:
             stats["lagrangian_repair_failed"] = True  # too large for one MILP: the greedy plan stands in
         return found, status, bound
