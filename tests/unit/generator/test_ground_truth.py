@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from nplhub.datahub.generate import Tape
+from nplhub.datahub.generate import Tape, generate_tape
 from nplhub.datahub.generator.calibration import CLASSES, MIGRATION_MATRIX, ROUTES
 
 NPL = {"substandard", "doubtful", "loss"}
@@ -177,3 +178,12 @@ def test_enforcement_reaches_every_stage_and_follows_the_auction_ladder(large_ta
     assert (e.loc[e["stage"] == "sell_off", "failed_auctions"] >= 2).all()
     assert not (e["judgment_date"] < e["filed_date"]).any()
     assert not (e["sale_date"] < e["judgment_date"]).any()
+
+
+@pytest.mark.slow
+def test_no_judgment_precedes_its_filing_even_on_short_cases_of_a_large_book():
+    # a 100,000-loan book once produced a few short cases whose filing lag passed the judgment date
+    e = generate_tape(100_000, 20240601, history=False).tables["enforcement"]
+    filed, judged = pd.to_datetime(e["filed_date"]), pd.to_datetime(e["judgment_date"])
+    assert not (judged < filed).any()
+    assert not (pd.to_datetime(e["sale_date"]) < judged).any()

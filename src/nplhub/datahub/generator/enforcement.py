@@ -50,6 +50,7 @@ def enforcement_frame(rng: np.random.Generator, out: DisposalOutcome, loan_ids: 
     filed = start + lag.astype(np.int64).astype("timedelta64[D]")
     filed = np.minimum(filed, cutoff_d)
     judgment = start + np.round(span * STAGE_AT[1]).astype("timedelta64[D]")
+    judgment = np.maximum(judgment, filed)  # on short cases the filing lag could pass the judgment date
     has_judgment = (stage_idx >= 1) | resolved
     reference = out.reference_price[picked]
     has_appraisal = is_jud & ((stage_idx >= 3) | resolved)
