@@ -244,3 +244,70 @@ def advance(
     case = _run(lambda: svc.advance_case(plat.uow(), case_id, to, actor=actor, role=role,
                                          at=_date(at, "--at") or date.today(), amount=value, note=note))
     print_json(case) if as_json else console.print(f"{case['case_id']}: now {case['state_label']}")
+
+
+@case_app.command("pay")
+def pay(
+    case_id: str,
+    due: str = typer.Option(..., "--due", help="Due date of the instalment."),
+    amount_due: str = typer.Option(..., "--amount-due", help="Amount due, yuan."),
+    amount_paid: str = typer.Option(..., "--amount-paid", help="Amount paid, yuan (less than due = missed)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Record an instalment of a restructured loan under observation (a miss raises the alert)."""
+    from nplhub.services import cases as svc
+
+    try:
+        owed, paid = Decimal(amount_due), Decimal(amount_paid)
+    except InvalidOperation:
+        err_console.print("[red]error:[/red] --amount-due and --amount-paid must be numbers")
+        raise typer.Exit(EXIT_USAGE) from None
+    due_date = _date(due, "--due")
+    assert due_date is not None
+    plat = platform()
+    out = _run(lambda: svc.record_payment(plat.uow(), case_id, due_date=due_date, amount_due=owed, amount_paid=paid))
+    if as_json:
+        print_json(out)
+    elif out["first_missed_payment_alert"]:
+        console.print(f"[red]重组后再不良预警 / alert:[/red] {case_id} missed the instalment due {due}; observation restarts")
+    else:
+        console.print(f"{case_id}: instalment due {due} recorded")
+
+
+@case_app.command("alerts")
+def alerts_(today: str | None = TODAY, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Overdue cases and restructured loans that missed a payment."""
+    from nplhub.services import cases as svc
+
+    plat = platform()
+    rows = _run(lambda: svc.case_alerts(plat.uow(), today=_date(today, "--today") or date.today()))
+    if as_json:
+        print_json(rows)
+        return
+    for a in rows:
+        console.print(f"{a['case_id']} [{a['kind']}] {a['message']}")
+    console.print(f"{len(rows)} alerts")
+
+
+@case_app.command("performance")
+def performance_(
+    by: str = typer.Option("branch_id", "--by", help="officer, branch_id or case_id."),
+    today: str | None = TODAY,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Actual against planned recovery of finished cases (绩效考核)."""
+    from nplhub.services import cases as svc
+
+    plat = platform()
+    rows = _run(lambda: svc.case_performance(plat.uow(), by=by, today=_date(today, "--today") or date.today()))
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"performance by {by} / 绩效")
+    for col in ("key", "cases", "closed", "planned ¥", "actual ¥", "actual/planned", "overdue"):
+        table.add_column(col)
+    for r in rows:
+        ratio = "—" if r["actual_vs_planned"] is None else f"{r['actual_vs_planned']:.1%}"
+        table.add_row(r["key"], str(r["cases"]), str(r["closed"]), f"{float(r['planned_recovery']):,.0f}",
+                      f"{float(r['actual_recovery']):,.0f}", ratio, str(r["overdue"]))
+    console.print(table)

@@ -108,3 +108,25 @@ def test_a_case_is_approved_only_within_authority_and_moves_along_the_workflow(p
     assert moved["state"] == "plan_approved"
     overdue = invoke_json("case", "list", "--overdue", "--today", "2040-01-01", "--json")
     assert overdue and all(c["overdue"] for c in overdue)
+
+
+def test_a_finished_case_shows_in_performance_and_a_missed_instalment_in_the_alerts(platform_env: Path) -> None:
+    invoke_json("strategy", "plan", "--json")
+    invoke_json("case", "open", "--today", "2026-01-05", "--json")
+    cases = invoke_json("case", "list", "--state", "identified", "--json")
+    target = next(c for c in cases if c["route"] == "restructuring") if any(
+        c["route"] == "restructuring" for c in cases) else None
+    if target is None:
+        pytest.skip("no restructuring in this plan")
+    cid = target["case_id"]
+    for to, role in (("plan_approved", "head_office_committee"), ("executing", "officer")):
+        invoke_json("case", "advance", cid, "--to", to, "--actor", "a1", "--role", role, "--at", "2026-01-06", "--json")
+    paid = invoke_json("case", "pay", cid, "--due", "2026-02-06", "--amount-due", "1000", "--amount-paid", "0", "--json")
+    assert paid["first_missed_payment_alert"] is True
+    alerts = invoke_json("case", "alerts", "--today", "2026-02-07", "--json")
+    assert any(a["case_id"] == cid and a["kind"] == "restructured_missed_payment" for a in alerts)
+    invoke_json("case", "advance", cid, "--to", "recovered", "--actor", "a1", "--role", "officer",
+                "--amount", "1000", "--at", "2026-03-01", "--json")
+    rows = invoke_json("case", "performance", "--by", "officer", "--json")
+    mine = next(r for r in rows if r["key"] == target["officer"])
+    assert mine["closed"] >= 1 and float(mine["actual_recovery"]) >= 1000
