@@ -1,10 +1,9 @@
 """The greedy baseline: what a careful analyst with a spreadsheet would do.
 
-1. Take loans from the most valuable down; give each its best route that still fits the
-   remaining legal budget, its branch's officers and the loss limit (else the route that uses
-   least of them).
+1. Give every loan its lightest route (least use of the budgets, each counted against its limit).
 2. If the NPL ratio at the deadline is above target, switch loans to a route that clears them in
-   time, cheapest NPV lost per yuan of NPL cleared first, as long as resources allow.
+   time, cheapest NPV lost per yuan of NPL cleared first, as long as resources allow; then
+   upgrade loans by NPV gained per unit of budget used, never undoing the target.
 3. Bulk groups below the package minimum are broken up: their loans take their best other route
    that fits.
 4. Any budget still overdrawn is repaired by moving loans to options that use less of it, the
@@ -73,50 +72,26 @@ def greedy_plan(option_set: OptionSet, c: PlanConstraints, start: np.ndarray | N
             if len(members) < option_set.min_accounts.get(str(channel[members[0]]), 1):
                 weight[members] = np.inf
                 npv = np.where(np.isin(np.arange(len(npv)), members), -np.inf, npv)
-    if start is not None:
-        chosen = np.asarray(start, dtype=int).copy()
-        for k in chosen:
-            take(int(k))
-    else:
-        # 1. the lightest option of every loan (ties: the more valuable)
-        chosen = np.empty(n_loans, dtype=int)
-        for i in range(n_loans):
-            rows = np.arange(starts[i], starts[i + 1])
-            order = np.lexsort((-npv[rows], weight[rows]))
-            chosen[i] = rows[order[0]]
-            take(int(chosen[i]))
-        # 2. upgrades by NPV gained per unit of weighted resource, as long as they fit
-        gain = npv - npv[chosen[li]]
-        extra = weight - weight[chosen[li]]
-        cand = np.flatnonzero(gain > 0)
-        density = np.where(extra[cand] > 0, gain[cand] / np.maximum(extra[cand], 1e-18), np.inf)
-        for k in cand[np.lexsort((-gain[cand], -density))]:
-            i = li[k]
-            cur = int(chosen[i])
-            if npv[k] <= npv[cur]:
-                continue
-            take(cur, -1.0)
-            if fits(int(k)):
-                chosen[i] = k
-                take(int(k))
-            else:
-                take(cur)
+    def ratio_with(removed: float) -> float:
+        return float((option_set.npl_balance - removed) / max(option_set.total_loans - removed, 1e-9))
 
-    if c.npl_target is not None:
+    def npl_swaps() -> None:
+        """Switch loans to routes that clear them by the deadline, least NPV lost per yuan first."""
+        if c.npl_target is None:
+            return
         t = c.npl_target
-
         removed = float(removable[chosen].sum())
-
-        def ratio() -> float:
-            return float((option_set.npl_balance - removed) / max(option_set.total_loans - removed, 1e-9))
 
         # loans not yet clearing their NPL, and their options that would, vectorised
         cur_of = chosen[li]
         mask = (removable[cur_of] <= 0) & (removable > 0)
         ks = np.flatnonzero(mask)
         cost = (npv[cur_of[ks]] - npv[ks]) / removable[ks]
-        for k in ks[np.argsort(cost, kind="stable")]:
-            if ratio() <= t:
+        heavy = np.maximum(weight[ks] - weight[cur_of[ks]], 0.0) / removable[ks]
+        # first by NPV lost per yuan cleared; if the budgets run dry first, by budget used per yuan cleared
+        order = ks[np.argsort(cost + heavy * np.median(np.abs(cost)) / max(float(np.median(heavy)), 1e-18), kind="stable")]
+        for k in order:
+            if ratio_with(removed) <= t:
                 break
             i = int(li[k])
             cur = int(chosen[i])
@@ -129,6 +104,45 @@ def greedy_plan(option_set: OptionSet, c: PlanConstraints, start: np.ndarray | N
                 removed += float(removable[k] - removable[cur])
             else:
                 take(cur)
+
+    if start is not None:
+        chosen = np.asarray(start, dtype=int).copy()
+        for k in chosen:
+            take(int(k))
+    else:
+        # 1. the lightest option of every loan (ties: the more valuable)
+        chosen = np.empty(n_loans, dtype=int)
+        for i in range(n_loans):
+            rows = np.arange(starts[i], starts[i + 1])
+            order = np.lexsort((-npv[rows], weight[rows]))
+            chosen[i] = rows[order[0]]
+            take(int(chosen[i]))
+        # the NPL target first, while the budgets are still free
+        npl_swaps()
+        # 2. upgrades by NPV gained per unit of weighted resource, as long as they fit and keep the target
+        removed_now = float(removable[chosen].sum())
+        target = np.inf if c.npl_target is None else c.npl_target
+        gain = npv - npv[chosen[li]]
+        extra = weight - weight[chosen[li]]
+        cand = np.flatnonzero(gain > 0)
+        density = np.where(extra[cand] > 0, gain[cand] / np.maximum(extra[cand], 1e-18), np.inf)
+        for k in cand[np.lexsort((-gain[cand], -density))]:
+            i = li[k]
+            cur = int(chosen[i])
+            if npv[k] <= npv[cur]:
+                continue
+            after = removed_now - removable[cur] + removable[k]
+            if removable[k] < removable[cur] and ratio_with(after) > target:
+                continue
+            take(cur, -1.0)
+            if fits(int(k)):
+                chosen[i] = k
+                take(int(k))
+                removed_now = after
+            else:
+                take(cur)
+
+    npl_swaps()
 
     if c.package_min_accounts:
         group = opts["package_group"].to_numpy()
@@ -143,10 +157,14 @@ def greedy_plan(option_set: OptionSet, c: PlanConstraints, start: np.ndarray | N
                 j = int(member)
                 cur = int(chosen[j])
                 take(cur, -1.0)
-                others = sorted((k for k in range(starts[j], starts[j + 1]) if group[k] == ""), key=lambda k: -npv[k])
+                keep = float(removable[cur])
+                others = sorted((k for k in range(starts[j], starts[j + 1]) if group[k] == ""),
+                                key=lambda k: (bool(removable[k] < keep), -float(npv[k])))
                 pick = next((k for k in others if fits(k)), others[0] if others else cur)
                 chosen[j] = pick
                 take(pick)
+
+        npl_swaps()  # breaking packages may have undone part of the target
 
     # 4. repair: while a budget is overdrawn, move loans to options using less of it, cheapest first,
     #    never worsening another budget, the NPL target or a package
