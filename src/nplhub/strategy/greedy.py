@@ -86,6 +86,8 @@ def greedy_plan(option_set: OptionSet, c: PlanConstraints, start: np.ndarray | N
         cur_of = chosen[li]
         mask = (removable[cur_of] <= 0) & (removable > 0)
         ks = np.flatnonzero(mask)
+        if len(ks) == 0:
+            return
         cost = (npv[cur_of[ks]] - npv[ks]) / removable[ks]
         heavy = np.maximum(weight[ks] - weight[cur_of[ks]], 0.0) / removable[ks]
         # first by NPV lost per yuan cleared; if the budgets run dry first, by budget used per yuan cleared
