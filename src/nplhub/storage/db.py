@@ -25,13 +25,16 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: object) -> Engine:
+def make_engine(url: str, *, sqlite_busy_timeout: float = 30.0, **kwargs: object) -> Engine:
+    """An engine for `url`. On SQLite a writer waits up to `sqlite_busy_timeout` seconds for the
+    write lock before giving up with "database is locked"."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)  # type: ignore[arg-type]
+        busy_ms = int(sqlite_busy_timeout * 1000)
+        engine = create_engine(url, connect_args={"timeout": sqlite_busy_timeout}, **kwargs)  # type: ignore[arg-type]
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -41,7 +44,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.close()
 
         @event.listens_for(engine, "begin")

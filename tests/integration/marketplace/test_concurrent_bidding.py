@@ -28,7 +28,8 @@ BIDS_PER_BIDDER = 40
 @pytest.mark.parametrize("path", ["one_transaction_per_bid", "sequencer_group_commit"])
 def test_fifty_concurrent_bidders_lose_no_bid_and_the_highest_valid_bid_wins(migrated_url, kit, path):
     storage.load_adapters()
-    engine = make_engine(migrated_url, pool_size=BIDDERS + 5, max_overflow=10)
+    # 50 writers queue on SQLite's single write lock; on a loaded machine one may wait long
+    engine = make_engine(migrated_url, pool_size=BIDDERS + 5, max_overflow=10, sqlite_busy_timeout=600)
 
     def uow(**_: object) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(engine, immediate=True)
