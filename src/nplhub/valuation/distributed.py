@@ -31,6 +31,35 @@ def _slice_calibration(calibration: Mapping[str, RouteCalibration] | None, start
             for r, c in calibration.items()}
 
 
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """What a worker sends back: no loan ids (the client has them), text as categoricals."""
+    out = frame.drop(columns=["loan_id"])
+    for column in ("route", "reason"):
+        if column in out:
+            out[column] = out[column].astype("category")
+    return out
+
+
+def _expand(compact: pd.DataFrame, loan_ids: np.ndarray, *, loan_major: bool) -> pd.DataFrame:
+    """Put the loan ids back: loan-major frames repeat each id per route, route-major ones tile them."""
+    out = compact.copy()
+    for column in ("route", "reason"):
+        if column in out:
+            values = out[column].astype(object)
+            out[column] = values.where(values.notna(), None)
+    per_id = len(out) // max(len(loan_ids), 1)
+    out.insert(0, "loan_id", np.repeat(loan_ids, per_id) if loan_major else np.tile(loan_ids, per_id))
+    return out
+
+
+def _routes_part(loans: pd.DataFrame, a: AssumptionSet, **kwargs: Any) -> pd.DataFrame:
+    return _compact(value_routes(loans, a, **kwargs))
+
+
+def _quantiles_part(loans: pd.DataFrame, a: AssumptionSet, **kwargs: Any) -> pd.DataFrame:
+    return _compact(simulate_quantiles(loans, a, **kwargs))
+
+
 def value_portfolio_dask(loans: pd.DataFrame, a: AssumptionSet, client: Any, *, seed: int,
                          paths: int | None = None, top_share: float | None = None,
                          discount_rate: float | None = None,
@@ -51,7 +80,7 @@ def value_portfolio_dask(loans: pd.DataFrame, a: AssumptionSet, client: Any, *, 
     # the data goes to the workers once, as futures, not inside the task graph
     pieces = client.scatter([loans.iloc[lo:hi] for lo, hi in spans])
     route_futures = [
-        client.submit(value_routes, piece, a_future, discount_rate=discount_rate,
+        client.submit(_routes_part, piece, a_future, discount_rate=discount_rate,
                       package_count=package_count, calibration=_slice_calibration(calibration, lo, hi),
                       with_irr=with_irr, pure=False)
         for piece, (lo, hi) in zip(pieces, spans)
@@ -65,11 +94,15 @@ def value_portfolio_dask(loans: pd.DataFrame, a: AssumptionSet, client: Any, *, 
         sim_pieces = client.scatter([simulated.iloc[b0 * BLOCK:b1 * BLOCK] for b0, b1 in groups])
         for piece, (b0, _) in zip(sim_pieces, groups):
             mc_futures.append(client.submit(
-                simulate_quantiles, piece, a_future, seed=plan.seed, paths=plan.paths,
+                _quantiles_part, piece, a_future, seed=plan.seed, paths=plan.paths,
                 discount_rate=discount_rate, first_block=int(b0), package_count=package_count, threads=1,
                 pure=False))
-    frames = client.gather(route_futures)
+    ids = loans["loan_id"].astype("object").to_numpy()
+    frames = [_expand(part, ids[lo:hi], loan_major=True) for part, (lo, hi) in zip(client.gather(route_futures), spans)]
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if mc_futures:
-        frame = merge_quantiles(frame, pd.concat(client.gather(mc_futures), ignore_index=True))
+        sim_ids = ids[plan.positions]
+        sim_parts = [_expand(part, sim_ids[b0 * BLOCK:b1 * BLOCK], loan_major=False)
+                 for part, (b0, b1) in zip(client.gather(mc_futures), groups)]
+        frame = merge_quantiles(frame, pd.concat(sim_parts, ignore_index=True))
     return frame.loc[:, list(ROUTE_VALUE_COLUMNS)]
