@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.table import Table
 
-from nplhub.cli.common import EXIT_REJECTED, console, err_console, platform, print_json
+from nplhub.cli.common import console, platform, print_json
+from nplhub.cli.common import json_safe as clean
+from nplhub.cli.common import rejected as _fail
 from nplhub.domain.errors import DomainError
 
 app = typer.Typer(help="NPL securitization / 不良资产证券化: waterfall, pricing, sizing, Monte Carlo",
@@ -20,21 +21,6 @@ DEAL = typer.Argument(..., exists=True, dir_okay=False, readable=True,
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON.")
 HAIRCUT = typer.Option(0.0, "--haircut", min=0.0, max=1.0, help="Recovery haircut stress (0.3 = 30% less).")
 DELAY = typer.Option(0.0, "--delay", min=0.0, help="Recovery delay stress in months.")
-
-
-def clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean(v) for v in value]
-    return value
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    err_console.print(f"[red]rejected:[/red] {exc}")
-    return typer.Exit(EXIT_REJECTED)
 
 
 def _load(deal_path: Path) -> tuple[Any, Any]:

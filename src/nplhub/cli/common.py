@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import typer
@@ -30,3 +31,20 @@ def print_json(data: Any) -> None:
 def usage_error(message: str) -> typer.Exit:
     err_console.print(f"[red]error:[/red] {message}")
     return typer.Exit(EXIT_USAGE)
+
+
+def json_safe(value: Any) -> Any:
+    """JSON-safe data: NaN and infinities become null, recursively."""
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def rejected(exc: Exception) -> typer.Exit:
+    """Say why the input was rejected and exit with status 1."""
+    err_console.print(f"[red]rejected:[/red] {exc}")
+    return typer.Exit(EXIT_REJECTED)

@@ -8,7 +8,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from nplhub.cli.common import EXIT_REJECTED, console, err_console, platform, print_json, usage_error
+from nplhub.cli.common import console, platform, print_json, usage_error
+from nplhub.cli.common import rejected as _rejected
 from nplhub.domain.errors import DomainError
 from nplhub.marketplace.disclosure import Role
 from nplhub.marketplace.judicial import JudicialRules
@@ -19,11 +20,6 @@ from nplhub.services.market_ports import MarketRepository
 
 app = typer.Typer(help="Marketplace: listings, bids, closing / 不良资产交易市场：挂牌、竞价、成交", no_args_is_help=True)
 auction_app = typer.Typer(help="Auction design advisor / 拍卖方案模拟", no_args_is_help=True)
-
-
-def _rejected(exc: Exception) -> typer.Exit:
-    err_console.print(f"[red]rejected:[/red] {exc}")
-    return typer.Exit(EXIT_REJECTED)
 
 
 def _money(text: str | None, option: str) -> Decimal | None:

@@ -9,7 +9,9 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from nplhub.cli.common import EXIT_REJECTED, console, err_console, platform, print_json
+from nplhub.cli.common import console, err_console, platform, print_json
+from nplhub.cli.common import json_safe as clean
+from nplhub.cli.common import rejected as _fail
 from nplhub.domain.errors import DomainError
 
 app = typer.Typer(help="Risk analytics / 风险分析: 五级分类, 隐性不良, 监管指标, 迁徙矩阵, 预警",
@@ -18,22 +20,6 @@ app = typer.Typer(help="Risk analytics / 风险分析: 五级分类, 隐性不�
 SNAPSHOT = typer.Option(None, "--snapshot", help="Snapshot id (default: the latest imported snapshot).")
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON.")
 RULESET = typer.Option("cn-2023", "--ruleset", help="Rule set: cn-2023, cn-2007 or a YAML file.")
-
-
-def clean(value: Any) -> Any:
-    """JSON-safe: NaN and infinities become null."""
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean(v) for v in value]
-    return value
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    err_console.print(f"[red]rejected:[/red] {exc}")
-    return typer.Exit(EXIT_REJECTED)
 
 
 def _pct(v: Any) -> str:
