@@ -69,8 +69,17 @@ def value_portfolio_dask(loans: pd.DataFrame, a: AssumptionSet, client: Any, *, 
     n = len(loans)
     if n == 0:
         return empty_route_frame()
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    addresses = sorted(client.scheduler_info().get("workers", {}))
+    workers = max(1, len(addresses))
     parts = max(1, partitions or 2 * workers)
+
+    def place(i: int) -> dict[str, Any]:
+        """Round-robin placement: scatter puts data anywhere, so pieces and tasks are spread by hand."""
+        return {"workers": [addresses[i % len(addresses)]]} if addresses else {}
+
+    def scatter(items: list[pd.DataFrame]) -> list[Any]:
+        return [client.scatter(item, **place(i)) for i, item in enumerate(items)]
+
     package_count = bulk_package_count(loans, a)
     plan = plan_monte_carlo(loans, a, seed=seed, paths=paths, top_share=top_share)
     a_future = client.scatter(a, broadcast=True)
@@ -78,12 +87,12 @@ def value_portfolio_dask(loans: pd.DataFrame, a: AssumptionSet, client: Any, *, 
     bounds = np.linspace(0, n, parts + 1).astype(int)
     spans = [(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
     # the data goes to the workers once, as futures, not inside the task graph
-    pieces = client.scatter([loans.iloc[lo:hi] for lo, hi in spans])
+    pieces = scatter([loans.iloc[lo:hi] for lo, hi in spans])
     route_futures = [
         client.submit(_routes_part, piece, a_future, discount_rate=discount_rate,
                       package_count=package_count, calibration=_slice_calibration(calibration, lo, hi),
-                      with_irr=with_irr, pure=False)
-        for piece, (lo, hi) in zip(pieces, spans)
+                      with_irr=with_irr, pure=False, allow_other_workers=True, **place(i))
+        for i, (piece, (lo, hi)) in enumerate(zip(pieces, spans))
     ]
     mc_futures = []
     if plan.positions.size:
@@ -91,12 +100,12 @@ def value_portfolio_dask(loans: pd.DataFrame, a: AssumptionSet, client: Any, *, 
         n_blocks = plan.blocks()
         cuts = np.unique(np.linspace(0, n_blocks, min(parts, n_blocks) + 1).astype(int))
         groups = list(zip(cuts[:-1], cuts[1:]))
-        sim_pieces = client.scatter([simulated.iloc[b0 * BLOCK:b1 * BLOCK] for b0, b1 in groups])
-        for piece, (b0, _) in zip(sim_pieces, groups):
+        sim_pieces = scatter([simulated.iloc[b0 * BLOCK:b1 * BLOCK] for b0, b1 in groups])
+        for i, (piece, (b0, _)) in enumerate(zip(sim_pieces, groups)):
             mc_futures.append(client.submit(
                 _quantiles_part, piece, a_future, seed=plan.seed, paths=plan.paths,
                 discount_rate=discount_rate, first_block=int(b0), package_count=package_count, threads=1,
-                pure=False))
+                pure=False, allow_other_workers=True, **place(i)))
     ids = loans["loan_id"].astype("object").to_numpy()
     frames = [_expand(part, ids[lo:hi], loan_major=True) for part, (lo, hi) in zip(client.gather(route_futures), spans)]
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
