@@ -42,9 +42,7 @@ def market_list(
     """List the listings with their live price, leader and end time."""
     p = platform()
     try:
-        with p.uow() as uow:
-            lots = uow.get(MarketRepository).lots(status)  # type: ignore[type-abstract]
-        rows = [svc.listing_summary(lot) for lot in lots]
+        rows = svc.list_listings(p.uow(), status)
     finally:
         p.close()
     if as_json:

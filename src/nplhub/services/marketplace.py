@@ -322,6 +322,13 @@ def listing_summary(lot: LotRecord) -> dict[str, Any]:
     }
 
 
+def list_listings(uow: AbstractUnitOfWork, status: str | None = None) -> list[dict[str, Any]]:
+    """Every listing (or those in `status`) as its public summary: the CLI, API and web all show this."""
+    with uow:
+        lots = _repo(uow).lots(status)
+    return [listing_summary(lot) for lot in lots]
+
+
 @dataclass(frozen=True)
 class BidReceipt:
     listing_id: str

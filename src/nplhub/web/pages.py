@@ -138,13 +138,10 @@ def valuation(platform: Platform, lang: str) -> list[Section]:
 
 
 def market(platform: Platform, lang: str) -> list[Section]:
-    from nplhub.services.market_ports import MarketRepository
-    from nplhub.services.marketplace import listing_summary
+    from nplhub.services.marketplace import list_listings
 
     zh = lang == "zh"
-    with platform.uow() as uow:
-        lots = uow.get(MarketRepository).lots(None)  # type: ignore[type-abstract]
-        rows = [listing_summary(lot) for lot in lots]
+    rows = list_listings(platform.uow())
     if not rows:
         return []
     return [Section(

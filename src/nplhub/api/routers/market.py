@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 from nplhub.api.deps import PlatformDep, require
 from nplhub.api.security import Permission, Principal, Role
 from nplhub.services import marketplace as svc
-from nplhub.services.market_ports import MarketRepository
 
 router = APIRouter(prefix="/api/market", tags=["market"])
 Aggregates = Annotated[object, Depends(require(Permission.READ_AGGREGATES))]
@@ -36,9 +35,7 @@ class BidPublic(BaseModel):
 @router.get("/listings")
 def listings(platform: PlatformDep, _: Aggregates, status_filter: str | None = None) -> list[dict[str, Any]]:
     """Every listing with its live price, leader and end time (sealed bids stay hidden until the close)."""
-    with platform.uow() as uow:
-        lots = uow.get(MarketRepository).lots(status_filter)  # type: ignore[type-abstract]
-        return [svc.listing_summary(lot) for lot in lots]
+    return svc.list_listings(platform.uow(), status_filter)
 
 
 @router.post("/listings/{listing_id}/bids", status_code=status.HTTP_201_CREATED)
