@@ -161,8 +161,9 @@ def case_performance(uow: AbstractUnitOfWork, *, by: str, today: date) -> list[d
 def demo_cases(ctx: Any, plan_id: str, cutoff: date) -> dict[str, Any]:
     """Open the plan's cases and walk a few through the workflow, with one restructuring that slips."""
     opened = open_cases(ctx.uow_factory(), plan_id, today=cutoff)
-    listed = list_cases(ctx.uow_factory(), today=cutoff)
-    small = [c for c in listed if Decimal(c["claim"]) <= Decimal("5000000")]
+    # this plan's cases only: a database that ran the demo before holds earlier plans' cases too
+    listed = [c for c in list_cases(ctx.uow_factory(), today=cutoff) if c["plan_id"] == plan_id]
+    small = [c for c in listed if Decimal(c["claim"]) <= Decimal("5000000") and c["state"] == "identified"]
     walked = 0
     for c in small[:5]:
         role = "branch_manager" if c["route"] in ("collection", "restructuring", "judicial_auction") \
