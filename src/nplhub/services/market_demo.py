@@ -25,6 +25,7 @@ from nplhub.marketplace.listing import AssetClass, PoolAsset, asset_class_of
 from nplhub.marketplace.simulate import ValueModel, advise
 from nplhub.services import market_settlement as settle
 from nplhub.services import marketplace as svc
+from nplhub.services.market_ports import MarketRepository
 from nplhub.services.ports import SnapshotReader
 
 DOCS = frozenset({"business_licence", "qualification", "board_resolution", "kyc"})
@@ -142,9 +143,15 @@ def _investors(channel: Channel, province: str) -> list[Investor]:
 
 def run_demo(ctx: Any) -> dict[str, object]:
     rng = np.random.default_rng(np.random.SeedSequence(int(getattr(ctx, "seed", 0))))
-    df = _assets(_frames(ctx))
-    clock = _Clock(datetime.now(UTC).replace(microsecond=0))
     uow: Callable[..., Any] = ctx.uow_factory
+    df = _assets(_frames(ctx))
+    # the bank lists only what it still holds: not loans in a live listing or sold on the platform
+    # before (a demo run again on the same database meets the first run's sales)
+    with uow() as u:
+        repo = u.get(MarketRepository)
+        taken = repo.live_loan_ids() | {str(i) for i in df["loan_id"] if repo.owner_of(str(i)) is not None}
+    df = df[~df["loan_id"].astype(str).isin(taken)]
+    clock = _Clock(datetime.now(UTC).replace(microsecond=0))
     listed: list[dict[str, Any]] = []
     formats = [AuctionFormat.ENGLISH, AuctionFormat.SECOND_PRICE, AuctionFormat.ENGLISH, AuctionFormat.FIRST_PRICE]
     for k, (title, channel, part, expected, reserve) in enumerate(_packages(ctx, df)):

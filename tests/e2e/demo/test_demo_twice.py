@@ -15,9 +15,9 @@ def test_the_demo_pipeline_runs_twice_on_the_same_database(tmp_path, monkeypatch
     monkeypatch.delenv("NPLHUB_DATABASE_URL", raising=False)
     monkeypatch.delenv("NPLHUB_LEDGER_KEY", raising=False)
     runner = CliRunner()
-    first = runner.invoke(app, ["demo", "--no-serve", "--loans", "600"])
+    first = runner.invoke(app, ["demo", "--no-serve", "--loans", "5000"])
     assert first.exit_code == 0, first.output
-    second = runner.invoke(app, ["demo", "--no-serve", "--loans", "600"])
+    second = runner.invoke(app, ["demo", "--no-serve", "--loans", "5000"])
     assert second.exit_code == 0, second.output
     platform = bootstrap(Settings(data_dir=tmp_path))
     try:
