@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -10,16 +13,27 @@ from nplhub.api.errors import install_error_handlers
 from nplhub.api.routers import health, ledger, market, portfolio, risk, valuation
 from nplhub.api.security import TokenTable
 from nplhub.bootstrap import Platform, bootstrap
+from nplhub.services.market_sequencer import BidSequencer
 
 
 def create_app(platform: Platform | None = None, tokens: TokenTable | None = None) -> FastAPI:
     platform = platform or bootstrap()
+    # bids on one lot are applied in arrival order and committed in groups (see market_sequencer)
+    bids = BidSequencer(platform.uow)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        bids.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="nplhub",
         version=__version__,
         description="Non-performing asset disposal platform / 不良资产处置平台",
     )
     app.state.platform = platform
+    app.state.bids = bids
     app.state.tokens = tokens or TokenTable.from_environment()
     install_error_handlers(app)
     app.include_router(health.router)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from nplhub.api.deps import PlatformDep, require
 from nplhub.api.security import Permission, Principal, Role
 from nplhub.services import marketplace as svc
+from nplhub.services.market_sequencer import BidSequencer
 
 router = APIRouter(prefix="/api/market", tags=["market"])
 Aggregates = Annotated[object, Depends(require(Permission.READ_AGGREGATES))]
@@ -39,12 +40,12 @@ def listings(platform: PlatformDep, _: Aggregates, status_filter: str | None = N
 
 
 @router.post("/listings/{listing_id}/bids", status_code=status.HTTP_201_CREATED)
-def bid(platform: PlatformDep, principal: Bidder, listing_id: str, body: BidCreate) -> BidPublic:
+def bid(request: Request, principal: Bidder, listing_id: str, body: BidCreate) -> BidPublic:
     """Place a binding bid; the server's clock times it (soft close per 网拍规定 第20条)."""
     if principal.role is Role.INVESTOR and principal.subject != body.bidder_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "an investor bids only in its own name / 只能以本人名义出价")
-    receipt = svc.place_bid(platform.uow(immediate=True), listing_id, body.bidder_id, body.amount,
-                            max_amount=body.max_amount)
+    sequencer: BidSequencer = request.app.state.bids
+    receipt = sequencer.submit(listing_id, body.bidder_id, body.amount, max_amount=body.max_amount)
     return BidPublic(listing_id=receipt.listing_id, price=None if receipt.price is None else str(receipt.price),
                      leader_id=receipt.leader_id, ends_at=receipt.ends_at.isoformat(), status=receipt.status,
                      accepted=len(receipt.accepted))
