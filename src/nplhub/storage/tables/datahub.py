@@ -61,6 +61,10 @@ import_issues = Table(
 )
 
 
+# The snapshot tables are clustered on their primary key on SQLite (WITHOUT ROWID, migration
+# 0002_datahub_clustered): one B-tree per table instead of a rowid table plus a key index.
+
+
 def _snap() -> Column:
     return Column("snapshot_id", String(120), ForeignKey("snapshots.snapshot_id"), primary_key=True)
 
@@ -83,6 +87,7 @@ counterparties = Table(
     Column("insolvency_status", String(20)),
     Column("phone", String(40)),
     Column("address", Text),
+    sqlite_with_rowid=False,
 )
 
 loans = Table(
@@ -114,6 +119,7 @@ loans = Table(
     Column("default_date", Date),
     Column("written_off", Boolean),
     Index("ix_loans_snapshot_counterparty", "snapshot_id", "counterparty_id"),
+    sqlite_with_rowid=False,
 )
 
 collateral = Table(
@@ -132,6 +138,7 @@ collateral = Table(
     Column("prior_claims", money()),
     Column("occupancy", String(20)),
     Column("status", String(20)),
+    sqlite_with_rowid=False,
 )
 
 loan_collateral = Table(
@@ -141,6 +148,7 @@ loan_collateral = Table(
     Column("loan_id", String(64), primary_key=True),
     Column("collateral_id", String(64), primary_key=True),
     Column("allocated_amount", money()),
+    sqlite_with_rowid=False,
 )
 
 guarantees = Table(
@@ -154,6 +162,7 @@ guarantees = Table(
     Column("guarantee_type", String(30)),
     Column("amount", money(), nullable=False),
     Column("guarantor_rating", String(20)),
+    sqlite_with_rowid=False,
 )
 
 enforcement = Table(
@@ -175,6 +184,7 @@ enforcement = Table(
     Column("sale_price", money()),
     Column("sale_date", Date),
     Column("costs", money()),
+    sqlite_with_rowid=False,
 )
 
 forbearance = Table(
@@ -187,6 +197,7 @@ forbearance = Table(
     Column("measure", String(30), nullable=False),
     Column("new_maturity_date", Date),
     Column("amount", money()),
+    sqlite_with_rowid=False,
 )
 
 repayments = Table(
@@ -198,6 +209,7 @@ repayments = Table(
     Column("amount_due", money()),
     Column("amount_paid", money(), nullable=False),
     Column("source", String(20)),
+    sqlite_with_rowid=False,
 )
 
 loan_states = Table(
@@ -210,6 +222,7 @@ loan_states = Table(
     Column("days_past_due", Integer, nullable=False),
     Column("outstanding_principal", money(), nullable=False),
     Column("provision", money()),
+    sqlite_with_rowid=False,
 )
 
 disposals = Table(
@@ -225,6 +238,7 @@ disposals = Table(
     Column("gross_recovery", money()),
     Column("costs", money()),
     Column("buyer_type", String(40)),
+    sqlite_with_rowid=False,
 )
 
 price_index = Table(
@@ -235,6 +249,7 @@ price_index = Table(
     Column("property_type", String(30), primary_key=True),
     Column("month", String(7), primary_key=True),
     Column("index", money(), nullable=False),
+    sqlite_with_rowid=False,
 )
 
 TAPE_TABLES = {
