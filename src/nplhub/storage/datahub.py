@@ -118,7 +118,7 @@ class SqlSnapshotRepository(SnapshotRepository):
 
     def add_tables(self, snapshot_id: str, tables: Mapping[str, Any]) -> dict[str, int]:
         big = sorted((name for name, data in tables.items() if data.num_rows >= STAGING_MIN_ROWS),
-                     key=lambda name: -tables[name].num_rows)[:datahub_bulk.MAX_STAGED_TABLES]
+                     key=lambda name: -tables[name].num_rows)[:datahub_bulk.MAX_STAGED_FILES]
         staged = {name: data for name, data in tables.items() if name in big} \
             if self._sqlite and datahub_bulk.available() else {}
         if staged:
