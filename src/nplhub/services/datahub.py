@@ -71,7 +71,8 @@ def import_tape(uow: AbstractUnitOfWork, path: str | Path, meta: dict[str, str |
     m = tape.meta
     warnings = warnings_of(tape.issues)
     counts = tape.counts
-    with uow:
+    # every reference of the tape was checked by the validation above
+    with uow.for_bulk_load():
         repo = uow.get(SnapshotRepository)  # type: ignore[type-abstract]
         version = repo.next_version(m.portfolio_id, m.cutoff_date)
         snapshot_id = Snapshot.make_id(m.portfolio_id, m.cutoff_date, version)

@@ -32,6 +32,14 @@ class AbstractUnitOfWork(abc.ABC):
     def __init__(self) -> None:
         self._pending: list[DomainEvent] = []
         self._committed = False
+        self.bulk_load = False
+
+    def for_bulk_load(self) -> AbstractUnitOfWork:
+        """Mark this unit of work as a bulk load of rows whose references the caller has already
+        validated, before entering it: the storage may then skip its own per-row reference checks
+        for this one transaction (on SQLite, the foreign-key lookups of every inserted row)."""
+        self.bulk_load = True
+        return self
 
     def __enter__(self) -> AbstractUnitOfWork:
         self._pending = []

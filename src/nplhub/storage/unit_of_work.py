@@ -45,8 +45,12 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         super().__enter__()
         self.connection = self.engine.connect()
-        if self.immediate:
+        if self.immediate or self.bulk_load:
             self.connection.info["immediate"] = True
+        if self.bulk_load and self.engine.dialect.name == "sqlite":
+            # the pragma is a no-op inside a transaction: it goes to the driver before BEGIN
+            self.connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            self.connection.info["foreign_keys_off"] = True
         self.connection.begin()
         self._repos = {}
         return self
@@ -57,6 +61,9 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         finally:
             if self.connection is not None:
                 self.connection.info.pop("immediate", None)
+                if self.connection.info.pop("foreign_keys_off", False):
+                    self.connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+                self.bulk_load = False
                 self.connection.close()
                 self.connection = None
 
