@@ -27,6 +27,7 @@ import pyarrow.csv as pcsv
 import yaml
 
 from nplhub.datahub.issues import TapeIssue, error, warning
+from nplhub.datahub.lines import data_row_lines, has_quotes, line_of, record_starts
 from nplhub.datahub.mapping import normalise_header, table_aliases
 from nplhub.datahub.schema import META_ALIASES, META_KEYS
 
@@ -219,6 +220,7 @@ def _parse_csv(data: bytes, name: str, source: str, tape: RawTape) -> RawTable |
         return None
     columns = [f"c{i}" for i in range(len(headers))]
     invalid: list[tuple[int | None, str]] = []
+    quoted = has_quotes(data)  # without a quote no cell can hold a line break: Arrow's fast chunking
 
     def on_invalid(row: Any) -> str:
         invalid.append((row.number, row.text))
@@ -229,7 +231,8 @@ def _parse_csv(data: bytes, name: str, source: str, tape: RawTape) -> RawTable |
             io.BytesIO(data),
             read_options=pcsv.ReadOptions(skip_rows=1, column_names=columns, use_threads=threads,
                                           block_size=1 << 24),
-            parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid),
+            parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=quoted,
+                                            ignore_empty_lines=False),
             convert_options=pcsv.ConvertOptions(
                 column_types={c: pa.string() for c in columns}, null_values=[""],
                 strings_can_be_null=True, quoted_strings_can_be_null=True),
@@ -247,13 +250,30 @@ def _parse_csv(data: bytes, name: str, source: str, tape: RawTape) -> RawTable |
         tape.issues.append(error("MALFORMED_FILE", f"{source} cannot be parsed as CSV ({message.splitlines()[0]}); "
                                  "is it truncated or is a quote left open?", table=name, value=source))
         return None
+    skipped = [int(number or 0) for number, _ in invalid]  # Arrow's record numbers, the header being 1
+    starts = record_starts(data, quoted, 1 + table.num_rows + len(skipped))
     for number, text in invalid:
         fields = len(next(csv.reader([text]), []))
-        line = number  # Arrow counts file lines from 1, the header included
         tape.issues.append(error(
             "TRUNCATED_ROW", f"this line has {fields} field(s) where the header has {len(headers)}: "
-            "the file is truncated or a separator is missing", table=name, row=line, value=text))
-    return RawTable(name=name, source=source, headers=headers, data=table)
+            "the file is truncated or a separator is missing", table=name, row=line_of(int(number or 0), starts),
+            value=text))
+    table, rows = _drop_blank_rows(table, data_row_lines(table.num_rows, skipped, starts))
+    return RawTable(name=name, source=source, headers=headers, data=table, rows=rows)
+
+
+def _drop_blank_rows(table: pa.Table, rows: np.ndarray | None) -> tuple[pa.Table, np.ndarray | None]:
+    """Drop the records without a single value (blank lines, or only separators), as the XLSX
+    reader skips empty rows; the rows after them keep their own file lines."""
+    if table.num_columns == 0 or table.column(0).null_count == 0:
+        return table, rows  # the common case, decided from the column's metadata
+    blank = np.ones(table.num_rows, dtype=bool)
+    for column in table.columns:
+        blank &= np.asarray(pc.is_null(column).to_numpy(zero_copy_only=False), dtype=bool)
+    if not blank.any():
+        return table, rows
+    lines = np.arange(2, table.num_rows + 2, dtype=np.int64) if rows is None else rows
+    return table.filter(pa.array(~blank)), lines[~blank]
 
 
 # --- Parquet --------------------------------------------------------------------------------
