@@ -74,11 +74,31 @@ class TapeRejected(Exception):
         super().__init__(f"tape rejected with {len(errors)} error(s); first: {first}")
 
 
+@dataclass(frozen=True, slots=True)
+class FlaggedRows:
+    """Every row of one error group, uncapped: what a partial import sets aside (quarantine.py).
+
+    `positions` index the rows of `table` as read; `message(i, value)` says why for position i.
+    """
+
+    table: str
+    positions: np.ndarray
+    column: str
+    values: pa.Array | None
+    code: str
+    message: Callable[[int, str | None], str]
+
+
 class IssueLog:
-    """Collects issues, building them only for flagged cells and capping each group."""
+    """Collects issues, building them only for flagged cells and capping each group.
+
+    Error groups are also kept whole in `flagged` (positions, not issue objects: nothing is built
+    for them unless a partial import asks).
+    """
 
     def __init__(self, issues: list[TapeIssue] | None = None) -> None:
         self.issues: list[TapeIssue] = list(issues or [])
+        self.flagged: list[FlaggedRows] = []
 
     def add(self, issue: TapeIssue) -> None:
         self.issues.append(issue)
@@ -88,6 +108,8 @@ class IssueLog:
         flagged = np.flatnonzero(mask)
         if flagged.size == 0:
             return 0
+        if severity == "error":
+            self.flagged.append(FlaggedRows(table, flagged, column, values, code, message))
         shown = flagged[:MAX_PER_GROUP]
         texts: list[str | None] = [None] * shown.size
         if values is not None:

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from nplhub.datahub import parsing
 from nplhub.datahub.checkdigits import valid_resident_ids, valid_usccs
 from nplhub.datahub.flat import split_flat
-from nplhub.datahub.issues import IssueLog, TapeIssue, error, errors_of
+from nplhub.datahub.issues import FlaggedRows, IssueLog, TapeIssue, error, errors_of
 from nplhub.datahub.mapping import allowed_codes, code_lookup, header_aliases, normalise_header
 from nplhub.datahub.readers import FLAT, RawTable, RawTape
 from nplhub.datahub.rules import check_cross_table, check_findings
@@ -53,6 +53,8 @@ class ValidatedTape:
     tables: dict[str, pa.Table] = field(default_factory=dict)
     rows: dict[str, np.ndarray] = field(default_factory=dict)
     issues: list[TapeIssue] = field(default_factory=list)
+    flagged: list[FlaggedRows] = field(default_factory=list)  # every row of each error group, uncapped
+    text: dict[str, RawTable] = field(default_factory=dict)  # the cells as read, when asked (keep_text)
 
     @property
     def ok(self) -> bool:
@@ -63,7 +65,9 @@ class ValidatedTape:
         return {name: (self.tables[name].num_rows if name in self.tables else 0) for name in TABLE_ORDER}
 
 
-def validate_tape(raw: RawTape) -> ValidatedTape:
+def validate_tape(raw: RawTape, *, keep_text: bool = False) -> ValidatedTape:
+    """Type and check every table of `raw`. `keep_text` keeps the cells as read beside the typed
+    tables (a partial import writes the original values of the rows it sets aside)."""
     log = IssueLog(raw.issues)
     tables = dict(raw.tables)
     if FLAT in tables:
@@ -85,10 +89,13 @@ def validate_tape(raw: RawTape) -> ValidatedTape:
         if typed is not None:
             result.tables[name] = typed
             result.rows[name] = table.row_numbers()
+            if keep_text:
+                result.text[name] = table
     check_cross_table(result.tables, result.rows, log, meta.cutoff_date if meta else None)
     check_findings(result.tables, result.rows, log, meta.cutoff_date if meta else None)
     _check_id_numbers(result.tables, result.rows, log)
     result.issues = log.issues
+    result.flagged = log.flagged
     return result
 
 

@@ -4,10 +4,17 @@
 rejects the tape (`TapeRejected`) and nothing is written. A valid tape becomes snapshot version
 n+1 of its (portfolio, cut-off), its tables are bulk-inserted in one transaction together with
 its warnings and a `TapeImported` event for the ledger.
+
+Only when asked (`quarantine=` a file or folder: `nplhub tape import --partial`) is a tape
+imported in part: the rows with row-level errors and the rows depending on them are set aside
+(`nplhub.datahub.quarantine`) and written to the quarantine file, which is moved into place only
+once the snapshot is committed; file-level errors still reject the tape whole.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,8 +23,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from nplhub.datahub.issues import TapeIssue, TapeRejected, warning, warnings_of
+from nplhub.datahub.issues import TapeIssue, TapeRejected, errors_of, warning, warnings_of
 from nplhub.datahub.mapping import INDUSTRY_SECTIONS, PROVINCE_PREFIXES
+from nplhub.datahub.quarantine import (
+    Quarantine,
+    file_level_errors,
+    quarantine_issues,
+    set_aside,
+    write_quarantine,
+)
 from nplhub.datahub.readers import read_tape
 from nplhub.datahub.schema import TABLE_ORDER
 from nplhub.datahub.validate import ValidatedTape, validate_tape
@@ -42,35 +56,66 @@ class ImportResult:
     content_sha256: str
     warnings: list[TapeIssue] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    quarantined: dict[str, int] | None = None  # rows set aside per table: a partial import only
+    quarantine_file: str | None = None
+
+    @property
+    def partial(self) -> bool:
+        return self.quarantined is not None and any(self.quarantined.values())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"snapshot_id": self.snapshot_id, "portfolio_id": self.portfolio_id,
+        body = {"snapshot_id": self.snapshot_id, "portfolio_id": self.portfolio_id,
                 "cutoff_date": self.cutoff_date, "version": self.version, "counts": self.counts,
                 "content_sha256": self.content_sha256, "warnings": len(self.warnings)}
+        if self.quarantined is not None:
+            body.update(partial=self.partial, quarantined=self.quarantined, quarantine_file=self.quarantine_file)
+        return body
 
 
 def check_tape(path: str | Path, meta: dict[str, str | None] | None = None,
-               progress: Progress | None = None) -> ValidatedTape:
+               progress: Progress | None = None, *, keep_text: bool = False) -> ValidatedTape:
     """Read and validate a tape without touching the database."""
     say = progress or (lambda _stage: None)
     say("reading")
     raw = read_tape(path, meta)
     say("validating")
-    return validate_tape(raw)
+    return validate_tape(raw, keep_text=keep_text)
+
+
+def quarantine_path(where: str | Path, portfolio_id: str, cutoff: Any, version: int) -> Path:
+    """`where` itself, or inside a folder `where` a file named after the snapshot."""
+    where = Path(where)
+    if where.is_dir():
+        return where / f"{portfolio_id}_{cutoff.isoformat()}_v{version}.quarantine.csv"
+    return where
 
 
 def import_tape(uow: AbstractUnitOfWork, path: str | Path, meta: dict[str, str | None] | None = None,
-                progress: Progress | None = None) -> ImportResult:
-    """Import the tape at `path` as a new snapshot version; raise `TapeRejected` on any error."""
+                progress: Progress | None = None, *, quarantine: str | Path | None = None) -> ImportResult:
+    """Import the tape at `path` as a new snapshot version; raise `TapeRejected` on any error.
+
+    With `quarantine` (a file, or a folder for a file named after the snapshot) the import is
+    partial: rows with row-level errors, and the rows that depend on them, are set aside into
+    that CSV file and the rest is imported; file-level errors still raise `TapeRejected`.
+    """
     say = progress or (lambda _stage: None)
     started = time.perf_counter()
-    tape = check_tape(path, meta, progress)
+    tape = check_tape(path, meta, progress, keep_text=quarantine is not None)
+    aside: Quarantine | None = None
+    if quarantine is not None and tape.meta is not None and not file_level_errors(tape.issues):
+        say("setting rows aside")
+        kept, aside = set_aside(tape)
+        if errors_of(kept.issues):
+            raise TapeRejected(tape.issues + errors_of(kept.issues))
+        tape = kept
     validated = time.perf_counter()
     if not tape.ok or tape.meta is None:
         raise TapeRejected(tape.issues)
     m = tape.meta
     warnings = warnings_of(tape.issues)
     counts = tape.counts
+    target: Path | None = None
+    staged: str | None = None
     # every reference of the tape was checked by the validation above
     with uow.for_bulk_load():
         repo = uow.get(SnapshotRepository)  # type: ignore[type-abstract]
@@ -88,16 +133,32 @@ def import_tape(uow: AbstractUnitOfWork, path: str | Path, meta: dict[str, str |
         repo.add_snapshot(snapshot, tape.sha256)
         say("writing " + ", ".join(name for name in TABLE_ORDER if name in tape.tables))
         repo.add_tables(snapshot_id, {name: tape.tables[name] for name in TABLE_ORDER if name in tape.tables})
-        repo.add_issues(snapshot_id, warnings)
-        uow.record(TapeImported(snapshot_id=snapshot_id, portfolio_id=m.portfolio_id, cutoff_date=m.cutoff_date,
-                                version=version, counts=counts, content_sha256=tape.sha256,
-                                warnings=len(warnings)))
-        say("committing")
-        uow.commit()
+        try:
+            if aside is not None and quarantine is not None:
+                say("writing the quarantine file")
+                target = quarantine_path(quarantine, m.portfolio_id, m.cutoff_date, version).resolve()
+                handle, staged = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+                os.close(handle)
+                write_quarantine(aside, staged)
+                warnings.extend(quarantine_issues(aside, counts, str(target)))
+            repo.add_issues(snapshot_id, warnings)
+            uow.record(TapeImported(snapshot_id=snapshot_id, portfolio_id=m.portfolio_id,
+                                    cutoff_date=m.cutoff_date, version=version, counts=counts,
+                                    content_sha256=tape.sha256, warnings=len(warnings)))
+            say("committing")
+            uow.commit()
+        except BaseException:
+            if staged is not None:
+                Path(staged).unlink(missing_ok=True)
+            raise
+    if staged is not None and target is not None:
+        os.replace(staged, target)  # the quarantine file appears only with its committed snapshot
     done = time.perf_counter()
     return ImportResult(snapshot_id=snapshot_id, portfolio_id=m.portfolio_id, cutoff_date=m.cutoff_date.isoformat(),
                         version=version, counts=counts, content_sha256=tape.sha256, warnings=warnings,
-                        seconds={"read_and_validate": validated - started, "write": done - validated})
+                        seconds={"read_and_validate": validated - started, "write": done - validated},
+                        quarantined=None if aside is None else aside.counts,
+                        quarantine_file=None if target is None else str(target))
 
 
 def _money(value: Decimal) -> str:
