@@ -3,6 +3,9 @@
 Exit status: 0 success, 1 rejected input (the errors are listed), 2 usage error.
 `--json` prints the issues as a list of objects with exactly the keys table, row, column,
 value, code, message, severity; on a successful import, the counts per table and the snapshot id.
+`import --partial [--quarantine FILE]` imports what is valid and writes the rows set aside to
+the quarantine file (default: a file named after the snapshot in DATA_DIR/quarantine/); exit
+status 0 even when rows were set aside, 1 when the tape is still rejected.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import typer
 
 from nplhub.cli.common import EXIT_REJECTED, console, err_console, platform, print_json, usage_error
 from nplhub.datahub.issues import TapeIssue, TapeRejected, errors_of, warnings_of
+from nplhub.datahub.schema import TABLE_ORDER
 
 app = typer.Typer(help="Validate and import data tapes / 数据带校验与导入", no_args_is_help=True)
 
@@ -81,19 +85,33 @@ def import_(
     reporting_date: str | None = typer.Option(None, "--reporting-date", help="YYYY-MM-DD"),
     currency: str | None = typer.Option(None, "--currency"),
     seller: str | None = typer.Option(None, "--seller"),
+    partial: bool = typer.Option(
+        False, "--partial", help="Import the valid rows and set aside the rows with errors, and the rows that depend "
+        "on them, into a quarantine file; file-level errors still reject the whole tape."),
+    quarantine: Path | None = typer.Option(
+        None, "--quarantine", help="With --partial: the quarantine CSV file (or a folder for a file named after the "
+        "snapshot). Default: DATA_DIR/quarantine/."),
 ) -> None:
-    """Import a tape as a new snapshot version; any error rejects it whole / 导入数据带."""
+    """Import a tape as a new snapshot version; any error rejects it whole, unless --partial / 导入数据带."""
     from nplhub.services.datahub import import_tape
 
     _check_path(path)
+    if quarantine is not None and not partial:
+        raise usage_error("--quarantine needs --partial: without it any error rejects the whole tape")
+    if quarantine is not None and not (quarantine.is_dir() or quarantine.parent.is_dir()):
+        raise usage_error(f"the folder of the quarantine file does not exist: {quarantine.parent}")
     meta = _meta(portfolio_id, portfolio_name, cutoff_date, reporting_date, currency, seller)
     hub = platform()
+    if partial and quarantine is None:
+        quarantine = hub.settings.data_dir / "quarantine"
+        quarantine.mkdir(parents=True, exist_ok=True)
     try:
         if json_output:
-            result = import_tape(hub.uow(), path, meta)
+            result = import_tape(hub.uow(), path, meta, quarantine=quarantine)
         else:
             with console.status("importing ...") as status:
-                result = import_tape(hub.uow(), path, meta, progress=lambda stage: status.update(f"{stage} ..."))
+                result = import_tape(hub.uow(), path, meta, progress=lambda stage: status.update(f"{stage} ..."),
+                                     quarantine=quarantine)
     except TapeRejected as rejected:
         if json_output:
             print_json([i.to_dict() for i in rejected.issues])
@@ -105,9 +123,19 @@ def import_(
     finally:
         hub.close()
     if json_output:
-        print_json({"snapshot_id": result.snapshot_id, "version": result.version, "counts": result.counts,
-                    "warnings": len(result.warnings)})
+        body = {"snapshot_id": result.snapshot_id, "version": result.version, "counts": result.counts,
+                "warnings": len(result.warnings)}
+        if result.quarantined is not None:
+            body.update(partial=result.partial, quarantined=result.quarantined,
+                        quarantine_file=result.quarantine_file)
+        print_json(body)
         return
     _show_issues(result.warnings)
     console.print(f"[green]imported[/green] {result.snapshot_id} (version {result.version}): "
                   + ", ".join(f"{k} {v}" for k, v in result.counts.items() if v))
+    if result.quarantined is not None:
+        aside = sum(result.quarantined.values())
+        per_table = ", ".join(f"{k} {result.quarantined[k]}" for k in TABLE_ORDER if result.quarantined.get(k))
+        style = "yellow" if aside else "green"
+        console.print(f"[{style}]set aside[/{style}] {aside} row(s){' (' + per_table + ')' if aside else ''} "
+                      f"in the quarantine file {result.quarantine_file}", highlight=False)

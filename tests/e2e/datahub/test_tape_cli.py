@@ -85,3 +85,67 @@ def test_the_human_summary_names_the_five_categories(tmp_path: Path) -> None:
     result = runner.invoke(app, ["portfolio", "summary"])
     assert result.exit_code == 0, result.output
     assert "次级" in result.output and "SAMPLE-01" in result.output
+
+
+def _partly_bad(tmp_path: Path) -> Path:
+    tables = sample_tables()
+    tables["loans"].loc[1, "days_past_due"] = "ninety"  # L002 and its collateral link
+    tables["counterparties"].loc[0, "name"] = "华东机械制造有限公司\n（原华东机械厂）"  # a multi-line cell
+    return write_tables(tables, SAMPLE_META, tmp_path / "partly", "csv")
+
+
+def test_a_partial_import_exits_zero_and_reports_imported_and_quarantined_counts(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["tape", "import", str(_partly_bad(tmp_path)), "--partial", "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["partial"] is True
+    assert (body["counts"]["loans"], body["quarantined"]["loans"]) == (3, 1)
+    assert (body["counts"]["loan_collateral"], body["quarantined"]["loan_collateral"]) == (2, 1)
+    assert sum(body["quarantined"].values()) == 2
+    quarantine = Path(body["quarantine_file"])
+    assert quarantine == (tmp_path / "var" / "quarantine" / "SAMPLE-01_2024-06-30_v1.quarantine.csv").resolve()
+    text = quarantine.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].startswith("table,row,codes,reasons,")
+    assert "loans,3,INVALID_INTEGER," in text and "dropped because loan L002 was rejected" in text
+    summary = runner.invoke(app, ["portfolio", "summary", "--json"])
+    assert json.loads(summary.stdout)["loans"] == 3
+
+
+def test_a_partial_import_names_its_quarantine_file_and_says_what_it_set_aside(tmp_path: Path) -> None:
+    target = tmp_path / "rejected-rows.csv"
+    result = runner.invoke(app, ["tape", "import", str(_partly_bad(tmp_path)), "--partial", "--quarantine",
+                                 str(target)])
+    assert result.exit_code == 0, result.output
+    said = result.output.replace("\n", "")  # the console wraps long lines
+    assert "set aside 2 row(s) (loans 1, loan_collateral 1)" in said and "rejected-rows.csv" in said
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_a_partial_import_of_a_tape_with_a_file_level_error_exits_one_and_writes_nothing(tmp_path: Path) -> None:
+    tables = sample_tables()
+    tables["loans"] = tables["loans"].drop(columns=["days_past_due"])
+    path = write_tables(tables, SAMPLE_META, tmp_path / "broken", "csv")
+    result = runner.invoke(app, ["tape", "import", str(path), "--partial", "--json"])
+    assert result.exit_code == 1
+    assert "MISSING_COLUMN" in {i["code"] for i in json.loads(result.stdout)}
+    folder = tmp_path / "var" / "quarantine"
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_a_quarantine_file_without_partial_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["tape", "import", str(_partly_bad(tmp_path)), "--quarantine",
+                                 str(tmp_path / "q.csv")])
+    assert result.exit_code == 2
+    assert not (tmp_path / "q.csv").exists()
+
+
+def test_a_quarantine_file_in_a_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["tape", "import", str(_partly_bad(tmp_path)), "--partial", "--quarantine",
+                                 str(tmp_path / "nowhere" / "q.csv")])
+    assert result.exit_code == 2
+
+
+def test_without_partial_the_same_tape_is_rejected_whole(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["tape", "import", str(_partly_bad(tmp_path)), "--json"])
+    assert result.exit_code == 1
+    assert [i["row"] for i in json.loads(result.stdout) if i["severity"] == "error"] == [3]

@@ -69,6 +69,7 @@ def _three_bad_rows(tables: Tables) -> None:
     forbearance, loan state and disposal); L004 has a negative balance (so its collateral link
     goes); the second repayment month of L001 is no month."""
     tables["counterparties"].loc[1, "region"] = "990101"
+    tables["counterparties"].loc[1, "address"] = "杭州市上城区\n解放路 8 号"
     tables["counterparties"].loc[0, "address"] = "苏州市工业园区\n星湖街 1 号"  # a multi-line cell before them
     tables["loans"].loc[3, "outstanding_principal"] = "-5.00"
     tables["repayments"].loc[1, "month"] = "2024-13"
@@ -102,6 +103,8 @@ def test_a_tape_with_a_few_bad_rows_imports_the_rest_and_quarantines_exactly_the
     assert by_place[("counterparties", "4")]["name"] == "鑫隆商贸有限公司"  # the original cells, Chinese intact
     assert by_place[("loans", "5")]["outstanding_principal"] == "-5.00"
     assert by_place[("repayments", "3")]["month"] == "2024-13"
+    assert by_place[("counterparties", "4")]["address"] == "杭州市上城区\n解放路 8 号"  # a multi-line cell kept whole
+    assert (tmp_path / "aside.csv").stat().st_mode & 0o777 == 0o600  # it holds personal data
     # the counts add up: imported + set aside = rows of the tape, table by table
     given = {name: len(frame) for name, frame in sample_tables().items()}
     for name in TABLE_ORDER:
@@ -229,3 +232,14 @@ def test_a_failure_while_writing_leaves_neither_rows_nor_a_quarantine_file(
         import_tape(hub.uow(), _tape(tmp_path, _three_bad_rows), quarantine=folder)
     assert _row_counts(hub) == before
     assert list(folder.iterdir()) == []
+
+
+def test_a_partial_import_of_a_clean_tape_imports_everything_and_writes_an_empty_quarantine_file(
+        hub: Platform, tmp_path: Path) -> None:
+    result = import_tape(hub.uow(), write_tables(sample_tables(), SAMPLE_META, tmp_path / "tape", "csv"),
+                         quarantine=tmp_path / "aside.csv")
+    assert not result.partial and result.quarantined == dict.fromkeys(TABLE_ORDER, 0)
+    assert _quarantine(tmp_path / "aside.csv") == []
+    assert (tmp_path / "aside.csv").read_text(encoding="utf-8-sig").startswith("table,row,codes,reasons")
+    assert "PARTIAL_IMPORT" not in {w.code for w in result.warnings}
+    assert result.counts["loans"] == 4
