@@ -183,3 +183,47 @@ def test_any_single_corruption_is_caught_at_its_row(tables: dict[str, pd.DataFra
     assert not tape.ok
     found = {(i.code, i.table, i.row, i.column) for i in errors_of(tape.issues)}
     assert (code, table, row + 2, column) in found, found
+
+
+@settings(max_examples=40, deadline=None)
+@given(tables=tapes(), picks=st.lists(st.tuples(st.sampled_from(sorted(CORRUPTIONS) + ["duplicate id"]),
+                                                st.integers(min_value=0, max_value=100)), min_size=1, max_size=4))
+def test_a_partial_import_sets_aside_exactly_the_corrupted_rows_and_their_dependants(
+        tables: dict[str, pd.DataFrame], picks: list[tuple[str, int]]) -> None:
+    from nplhub.datahub.quarantine import file_level_errors, set_aside
+    from nplhub.datahub.schema import TABLE_ORDER
+
+    bad: dict[str, set[int]] = {"counterparties": set(), "loans": set()}
+    for corruption, pick in picks:
+        if corruption == "duplicate id":
+            frame = tables["loans"]
+            tables["loans"] = pd.concat([frame, frame.iloc[[pick % len(frame)]]], ignore_index=True)
+            continue
+        table, column, value, _code = CORRUPTIONS[corruption]
+        frame = tables[table]
+        frame[column] = frame[column].astype(object)
+        frame.loc[pick % len(frame), column] = value
+        bad[table].add(pick % len(frame))
+    loans, cps = tables["loans"], tables["counterparties"]
+    # what a data team expects, worked out from the tables alone
+    repeated = loans["loan_id"].duplicated(keep=False)
+    bad["loans"] |= set(np.flatnonzero(repeated.to_numpy()).tolist())
+    bad_cps = set(cps.loc[sorted(bad["counterparties"]), "counterparty_id"])
+    aside_loans = bad["loans"] | {i for i, cp in enumerate(loans["counterparty_id"]) if cp in bad_cps}
+    aside_ids = set(loans.loc[sorted(aside_loans), "loan_id"])
+    links = tables.get("loan_collateral", pd.DataFrame(columns=["loan_id"]))
+    expected = {"counterparties": bad["counterparties"], "loans": aside_loans,
+                "loan_collateral": {i for i, loan in enumerate(links["loan_id"]) if loan in aside_ids}}
+
+    with tempfile.TemporaryDirectory() as folder:
+        tape = validate_tape(read_tape(write_tables(tables, _meta("PART"), Path(folder), "csv")), keep_text=True)
+    assert not tape.ok and file_level_errors(tape.issues) == []
+    kept, quarantine = set_aside(tape)
+    for name in TABLE_ORDER:
+        total = len(tables[name]) if name in tables else 0
+        assert kept.counts[name] + quarantine.counts[name] == total, name
+        aside = {row.row - 2 for row in quarantine.rows if row.table == name}
+        assert aside == expected.get(name, set()), name
+        assert len(aside) == quarantine.counts[name], name
+    emptied = [name for name in ("counterparties", "loans") if len(expected[name]) == len(tables[name])]
+    assert [(i.code, i.table) for i in errors_of(kept.issues)] == [("NOTHING_TO_IMPORT", name) for name in emptied]
