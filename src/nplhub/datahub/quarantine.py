@@ -124,6 +124,10 @@ def set_aside(tape: ValidatedTape) -> tuple[ValidatedTape, Quarantine]:
             dropped_rows.add((name, row.row))
     kept.issues = [i for i in tape.issues if not i.is_error
                    and not (i.code in ROW_FINDINGS and (i.table or "", i.row or 0) in dropped_rows)]
+    # an error naming a row that was not set aside (one the validator reported outside its groups)
+    # keeps rejecting the tape: never import a row known to be bad
+    kept.issues += [i for i in tape.issues if i.is_error and i.row is not None
+                    and (i.table or "", i.row) not in dropped_rows]
     for name in REQUIRED_TABLES:
         if name in kept.tables and kept.tables[name].num_rows == 0 and tape.tables[name].num_rows > 0:
             kept.issues.append(error("NOTHING_TO_IMPORT", f"every row of the {name} table was rejected or depends on "
