@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nplhub.valuation import ROUTE_VALUE_COLUMNS
+from nplhub.valuation import ROUTE_VALUE_COLUMNS, ROUTES
 from nplhub.valuation.assumptions import AssumptionSet
 from nplhub.valuation.engine import RouteCalibration, bulk_package_count, empty_route_frame, value_routes
-from nplhub.valuation.montecarlo import BLOCK, simulate_quantiles
-from nplhub.valuation.pipeline import merge_quantiles, plan_monte_carlo
+from nplhub.valuation.montecarlo import BLOCK, simulate_quantile_arrays
+from nplhub.valuation.pipeline import place_quantiles, plan_monte_carlo
 
 
 def _slice_calibration(calibration: Mapping[str, RouteCalibration] | None, start: int,
@@ -31,33 +31,64 @@ def _slice_calibration(calibration: Mapping[str, RouteCalibration] | None, start
             for r, c in calibration.items()}
 
 
-def _compact(frame: pd.DataFrame) -> pd.DataFrame:
-    """What a worker sends back: no loan ids (the client has them), text as categoricals."""
-    out = frame.drop(columns=["loan_id"])
-    for column in ("route", "reason"):
-        if column in out:
+def _lean(loans: pd.DataFrame) -> pd.DataFrame:
+    """What goes to a worker: no loan ids (results come back by position), and the text columns
+    as categoricals, whose pickles are small integer codes instead of a Python object per cell."""
+    out = loans.drop(columns=["loan_id"])
+    for column in out.columns:
+        if out[column].dtype == object:
             out[column] = out[column].astype("category")
     return out
 
 
-def _expand(compact: pd.DataFrame, loan_ids: np.ndarray, *, loan_major: bool) -> pd.DataFrame:
-    """Put the loan ids back: loan-major frames repeat each id per route, route-major ones tile them."""
-    out = compact.copy()
-    for column in ("route", "reason"):
-        if column in out:
+def _restore(lean: pd.DataFrame) -> pd.DataFrame:
+    """The worker's loan frame as the engine knows it: text back to object, positions as loan ids."""
+    out = lean.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.CategoricalDtype):
             values = out[column].astype(object)
             out[column] = values.where(values.notna(), None)
-    per_id = len(out) // max(len(loan_ids), 1)
-    out.insert(0, "loan_id", np.repeat(loan_ids, per_id) if loan_major else np.tile(loan_ids, per_id))
+    out.insert(0, "loan_id", np.arange(len(out)))
     return out
 
 
-def _routes_part(loans: pd.DataFrame, a: AssumptionSet, **kwargs: Any) -> pd.DataFrame:
-    return _compact(value_routes(loans, a, **kwargs))
+def _routes_part(lean: pd.DataFrame, a: AssumptionSet, **kwargs: Any) -> dict[str, Any]:
+    """Route values of one part, column by column (loan-major, `ROUTES` order): the reason text as
+    codes into its categories, every other column as its numpy array."""
+    frame = value_routes(_restore(lean), a, **kwargs)
+    columns: dict[str, Any] = {}
+    for column in ROUTE_VALUE_COLUMNS:
+        if column in ("loan_id", "route"):
+            continue
+        if column == "reason":
+            reason = pd.Categorical(frame[column])
+            columns[column] = (reason.codes, np.asarray(reason.categories, dtype=object))
+        else:
+            columns[column] = frame[column].to_numpy()
+    return columns
 
 
-def _quantiles_part(loans: pd.DataFrame, a: AssumptionSet, **kwargs: Any) -> pd.DataFrame:
-    return _compact(simulate_quantiles(loans, a, **kwargs))
+def _quantiles_part(lean: pd.DataFrame, a: AssumptionSet, **kwargs: Any) -> np.ndarray:
+    return simulate_quantile_arrays(_restore(lean), a, **kwargs)
+
+
+def _assemble(parts: list[dict[str, Any]], loan_ids: np.ndarray) -> pd.DataFrame:
+    """The route-value frame from the workers' columns, in the order of `ROUTE_VALUE_COLUMNS`."""
+    k = len(ROUTES)
+    data: dict[str, Any] = {"loan_id": np.repeat(loan_ids, k),
+                            "route": np.tile(np.array(ROUTES, dtype=object), len(loan_ids))}
+    for column in ROUTE_VALUE_COLUMNS[2:]:  # after loan_id, route
+        if column == "reason":
+            texts = []
+            for part in parts:
+                codes, categories = part[column]
+                picked = categories[codes] if len(categories) else np.empty(len(codes), dtype=object)
+                picked[codes < 0] = None  # -1: no reason (an eligible route)
+                texts.append(picked)
+            data[column] = np.concatenate(texts)
+        else:
+            data[column] = np.concatenate([part[column] for part in parts])
+    return pd.DataFrame(data)
 
 
 def value_portfolio_dask(loans: pd.DataFrame, a: AssumptionSet, client: Any, *, seed: int,
@@ -86,8 +117,9 @@ def value_portfolio_dask(loans: pd.DataFrame, a: AssumptionSet, client: Any, *, 
 
     bounds = np.linspace(0, n, parts + 1).astype(int)
     spans = [(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
+    lean = _lean(loans)
     # the data goes to the workers once, as futures, not inside the task graph
-    pieces = scatter([loans.iloc[lo:hi] for lo, hi in spans])
+    pieces = scatter([lean.iloc[lo:hi] for lo, hi in spans])
     route_futures = [
         client.submit(_routes_part, piece, a_future, discount_rate=discount_rate,
                       package_count=package_count, calibration=_slice_calibration(calibration, lo, hi),
@@ -96,7 +128,7 @@ def value_portfolio_dask(loans: pd.DataFrame, a: AssumptionSet, client: Any, *, 
     ]
     mc_futures = []
     if plan.positions.size:
-        simulated = loans.iloc[plan.positions]
+        simulated = lean.iloc[plan.positions]
         n_blocks = plan.blocks()
         cuts = np.unique(np.linspace(0, n_blocks, min(parts, n_blocks) + 1).astype(int))
         groups = list(zip(cuts[:-1], cuts[1:]))
@@ -106,12 +138,7 @@ def value_portfolio_dask(loans: pd.DataFrame, a: AssumptionSet, client: Any, *, 
                 _quantiles_part, piece, a_future, seed=plan.seed, paths=plan.paths,
                 discount_rate=discount_rate, first_block=int(b0), package_count=package_count, threads=1,
                 pure=False, allow_other_workers=True, **place(i)))
-    ids = loans["loan_id"].astype("object").to_numpy()
-    frames = [_expand(part, ids[lo:hi], loan_major=True) for part, (lo, hi) in zip(client.gather(route_futures), spans)]
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    frame = _assemble(client.gather(route_futures), loans["loan_id"].astype("object").to_numpy())
     if mc_futures:
-        sim_ids = ids[plan.positions]
-        sim_parts = [_expand(part, sim_ids[b0 * BLOCK:b1 * BLOCK], loan_major=False)
-                 for part, (b0, b1) in zip(client.gather(mc_futures), groups)]
-        frame = merge_quantiles(frame, pd.concat(sim_parts, ignore_index=True))
-    return frame.loc[:, list(ROUTE_VALUE_COLUMNS)]
+        frame = place_quantiles(frame, plan.positions, np.concatenate(client.gather(mc_futures), axis=1))
+    return frame  # _assemble built the columns in ROUTE_VALUE_COLUMNS order

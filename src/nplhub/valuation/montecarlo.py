@@ -186,7 +186,20 @@ def _quantiles(values: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
 def simulate_quantiles(loans: pd.DataFrame, a: AssumptionSet, *, seed: int, paths: int | None = None,
                        discount_rate: float | None = None, first_block: int = 0,
                        package_count: int | None = None, threads: int | None = None) -> pd.DataFrame:
-    """P10/P50/P90 of the NPV per (loan, route) for the loans given (all of them are simulated).
+    """P10/P50/P90 of the NPV per (loan, route) for the loans given (all of them are simulated),
+    as a route-major frame (loan_id, route, p10, p50, p90); see `simulate_quantile_arrays`."""
+    q = simulate_quantile_arrays(loans, a, seed=seed, paths=paths, discount_rate=discount_rate,
+                                 first_block=first_block, package_count=package_count, threads=threads)
+    ids = loans["loan_id"].astype("object").to_numpy()
+    frames = [pd.DataFrame({"loan_id": ids, "route": route, "p10": q[0, :, j], "p50": q[1, :, j],
+                            "p90": q[2, :, j]}) for j, route in enumerate(ROUTES)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def simulate_quantile_arrays(loans: pd.DataFrame, a: AssumptionSet, *, seed: int, paths: int | None = None,
+                             discount_rate: float | None = None, first_block: int = 0,
+                             package_count: int | None = None, threads: int | None = None) -> Array:
+    """P10/P50/P90 of the NPV as an array (3, loans, routes), routes in `ROUTES` order.
 
     Blocks run on `threads` threads (default: one per CPU); the numbers do not depend on it.
 
@@ -199,7 +212,7 @@ def simulate_quantiles(loans: pd.DataFrame, a: AssumptionSet, *, seed: int, path
     eligible_all = {route: ROUTE_FUNCTIONS[route](loans, a, package_count=package_count).eligible
                     for route in ROUTES}
     n = len(loans)
-    q = {route: np.full((3, n), np.nan) for route in ROUTES}
+    q = np.full((3, n, len(ROUTES)), np.nan)
 
     def run_block(i: int) -> None:
         start, stop = i * BLOCK, min((i + 1) * BLOCK, n)
@@ -208,7 +221,7 @@ def simulate_quantiles(loans: pd.DataFrame, a: AssumptionSet, *, seed: int, path
         npvs = simulate_block(loans.iloc[start:stop], a, rng, z_market, rate, wanted)
         for route in wanted:
             rows = np.flatnonzero(eligible_all[route][start:stop])
-            q[route][:, start + rows] = _quantiles(npvs[route][rows])
+            q[:, start + rows, ROUTES.index(route)] = _quantiles(npvs[route][rows])
 
     blocks = range((n + BLOCK - 1) // BLOCK)
     workers = max(1, min(threads if threads is not None else (os.cpu_count() or 1), len(blocks)))
@@ -218,10 +231,7 @@ def simulate_quantiles(loans: pd.DataFrame, a: AssumptionSet, *, seed: int, path
     else:  # numpy releases the GIL: blocks run on every core; each block writes its own rows
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(run_block, blocks))
-    ids = loans["loan_id"].astype("object").to_numpy()
-    frames = [pd.DataFrame({"loan_id": ids, "route": route, "p10": q[route][0], "p50": q[route][1],
-                            "p90": q[route][2]}) for route in ROUTES]
-    return pd.concat(frames, ignore_index=True)
+    return q
 
 
 def path_npvs(loans: pd.DataFrame, a: AssumptionSet, *, seed: int, paths: int,

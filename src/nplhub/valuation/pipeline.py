@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nplhub.valuation import ROUTE_VALUE_COLUMNS
+from nplhub.valuation import ROUTE_VALUE_COLUMNS, ROUTES
 from nplhub.valuation.assumptions import AssumptionSet
 from nplhub.valuation.engine import RouteCalibration, bulk_package_count, value_routes
-from nplhub.valuation.montecarlo import BLOCK, select_for_simulation, simulate_quantiles
+from nplhub.valuation.montecarlo import BLOCK, select_for_simulation, simulate_quantile_arrays
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,20 @@ def plan_monte_carlo(loans: pd.DataFrame, a: AssumptionSet, *, seed: int, paths:
     return MonteCarloPlan(np.flatnonzero(flags), int(seed), n_paths)
 
 
-def merge_quantiles(frame: pd.DataFrame, quantiles: pd.DataFrame) -> pd.DataFrame:
-    if quantiles.empty:
+def place_quantiles(frame: pd.DataFrame, positions: np.ndarray, quantiles: np.ndarray) -> pd.DataFrame:
+    """Write the simulated P10/P50/P90 (`quantiles`: 3 x simulated loans x routes) into the
+    route-value frame, which is loan-major in `ROUTES` order: loan position p, route j is row
+    p * len(ROUTES) + j. Positional, so no join on loan ids."""
+    if positions.size == 0:
         return frame
-    keyed = quantiles.set_index(["loan_id", "route"])
-    index = pd.MultiIndex.from_arrays([frame["loan_id"], frame["route"]])
-    for column in ("p10", "p50", "p90"):
-        frame[column] = keyed[column].reindex(index).to_numpy("float64")
+    k = len(ROUTES)
+    if len(frame) % k or quantiles.shape[1:] != (positions.size, k):
+        raise ValueError("the route-value frame and the quantiles do not line up")
+    rows = (positions[:, None] * k + np.arange(k)).ravel()
+    for i, column in enumerate(("p10", "p50", "p90")):
+        values = frame[column].to_numpy("float64", copy=True)
+        values[rows] = quantiles[i].ravel()
+        frame[column] = values
     return frame
 
 
@@ -59,7 +66,7 @@ def value_portfolio(loans: pd.DataFrame, a: AssumptionSet, *, seed: int, paths: 
                          calibration=calibration, with_irr=with_irr)
     plan = plan_monte_carlo(loans, a, seed=seed, paths=paths, top_share=top_share)
     if plan.positions.size:
-        quantiles = simulate_quantiles(loans.iloc[plan.positions], a, seed=plan.seed, paths=plan.paths,
-                                       discount_rate=discount_rate, package_count=package_count)
-        frame = merge_quantiles(frame, quantiles)
+        quantiles = simulate_quantile_arrays(loans.iloc[plan.positions], a, seed=plan.seed, paths=plan.paths,
+                                             discount_rate=discount_rate, package_count=package_count)
+        frame = place_quantiles(frame, plan.positions, quantiles)
     return frame.loc[:, list(ROUTE_VALUE_COLUMNS)]
