@@ -2,9 +2,9 @@
 and a price suggestion from the valuation and the platform's own past clearing prices.
 
 The exclusive assignment (each lot to at most one investor, each investor at most one lot)
-maximises the total score with the Hungarian algorithm (Kuhn 1955, Munkres 1957; shortest
-augmenting paths with potentials, O(n³)), implemented here and checked in the tests against
-`scipy.optimize.linear_sum_assignment`.
+maximises the total score: a linear assignment problem, solved by SciPy's
+`linear_sum_assignment` (the shortest-augmenting-path algorithm of Crouse 2016), checked in the
+tests against an exhaustive search.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 
 @dataclass(frozen=True)
@@ -82,60 +83,6 @@ def rank(criteria: Sequence[Criteria], lots: Sequence[LotProfile]) -> dict[str, 
     return out
 
 
-def hungarian(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Minimum-cost assignment of a rectangular cost matrix: (row indices, column indices).
-
-    Same contract as `scipy.optimize.linear_sum_assignment` for finite costs.
-    """
-    cost = np.asarray(cost, dtype=float)
-    if cost.ndim != 2:
-        raise ValueError("the cost matrix must be two-dimensional")
-    transposed = cost.shape[0] > cost.shape[1]
-    a = cost.T if transposed else cost
-    n, m = a.shape
-    if n == 0:
-        return np.array([], dtype=int), np.array([], dtype=int)
-    if not np.isfinite(a).all():
-        raise ValueError("the cost matrix must be finite")
-    u = np.zeros(n + 1)
-    v = np.zeros(m + 1)
-    p = np.zeros(m + 1, dtype=int)     # p[j]: row (1-based) assigned to column j; column 0 is virtual
-    way = np.zeros(m + 1, dtype=int)
-    for i in range(1, n + 1):
-        p[0] = i
-        j0 = 0
-        minv = np.full(m + 1, np.inf)
-        used = np.zeros(m + 1, dtype=bool)
-        while True:
-            used[j0] = True
-            i0 = p[j0]
-            cur = a[i0 - 1] - u[i0] - v[1:]
-            free = ~used[1:]
-            better = free & (cur < minv[1:])
-            minv[1:][better] = cur[better]
-            way[1:][better] = j0
-            cand = np.where(free, minv[1:], np.inf)
-            j1 = int(np.argmin(cand)) + 1
-            delta = cand[j1 - 1]
-            used_idx = np.nonzero(used)[0]
-            u[p[used_idx]] += delta
-            v[used_idx] -= delta
-            minv[1:][free] -= delta
-            j0 = j1
-            if p[j0] == 0:
-                break
-        while j0:
-            j1 = way[j0]
-            p[j0] = p[j1]
-            j0 = j1
-    cols = np.nonzero(p[1:])[0]
-    rows = p[1:][cols] - 1
-    if transposed:
-        rows, cols = cols, rows
-    order = np.argsort(rows)
-    return rows[order].astype(int), cols[order].astype(int)
-
-
 def assign(criteria: Sequence[Criteria], lots: Sequence[LotProfile]) -> list[Match]:
     """The exclusive assignment of lots to investors that maximises the total score."""
     if not criteria or not lots:
@@ -148,7 +95,7 @@ def assign(criteria: Sequence[Criteria], lots: Sequence[LotProfile]) -> list[Mat
             if m is not None:
                 scores[i, j] = m.score
                 found[(i, j)] = m
-    rows, cols = hungarian(-scores)
+    rows, cols = linear_sum_assignment(scores, maximize=True)
     return [found[(int(i), int(j))] for i, j in zip(rows, cols) if (int(i), int(j)) in found]
 
 
