@@ -51,6 +51,10 @@ class TapeImported(DomainEvent):
     counts: dict[str, int] = field(default_factory=dict)
     content_sha256: str = ""
     warnings: int = 0
+    # a partial import: rows set aside per table, and the SHA-256 of the quarantine file, so that
+    # the file handed to the data team can be checked against the audit ledger
+    quarantined: dict[str, int] = field(default_factory=dict)
+    quarantine_sha256: str = ""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ once the snapshot is committed; file-level errors still reject the tape whole.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import time
@@ -116,6 +117,7 @@ def import_tape(uow: AbstractUnitOfWork, path: str | Path, meta: dict[str, str |
     counts = tape.counts
     target: Path | None = None
     staged: str | None = None
+    quarantine_sha256 = ""
     # every reference of the tape was checked by the validation above
     with uow.for_bulk_load():
         repo = uow.get(SnapshotRepository)  # type: ignore[type-abstract]
@@ -140,11 +142,14 @@ def import_tape(uow: AbstractUnitOfWork, path: str | Path, meta: dict[str, str |
                 handle, staged = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
                 os.close(handle)
                 write_quarantine(aside, staged)
+                quarantine_sha256 = hashlib.sha256(Path(staged).read_bytes()).hexdigest()
                 warnings.extend(quarantine_issues(aside, counts, str(target)))
             repo.add_issues(snapshot_id, warnings)
             uow.record(TapeImported(snapshot_id=snapshot_id, portfolio_id=m.portfolio_id,
                                     cutoff_date=m.cutoff_date, version=version, counts=counts,
-                                    content_sha256=tape.sha256, warnings=len(warnings)))
+                                    content_sha256=tape.sha256, warnings=len(warnings),
+                                    quarantined=dict(aside.counts) if aside is not None else {},
+                                    quarantine_sha256=quarantine_sha256))
             say("committing")
             uow.commit()
         except BaseException:

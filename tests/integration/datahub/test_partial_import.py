@@ -136,6 +136,23 @@ def test_the_snapshot_records_the_partial_import_its_counts_and_the_quarantine_f
     assert ("STALE_APPRAISAL", 3) in [(r["code"], r["row_number"]) for r in stored]
 
 
+def test_the_audit_event_of_a_partial_import_names_what_was_set_aside_and_fingerprints_the_file(
+        hub: Platform, tmp_path: Path) -> None:
+    import hashlib
+
+    from nplhub.domain.events import TapeImported
+
+    uow = hub.uow()
+    result = import_tape(uow, _tape(tmp_path, _three_bad_rows), quarantine=tmp_path / "aside.csv")
+    (event,) = [e for e in uow.published if isinstance(e, TapeImported)]
+    assert event.quarantined == result.quarantined and sum(event.quarantined.values()) == 10
+    assert event.quarantine_sha256 == hashlib.sha256(Path(result.quarantine_file or "").read_bytes()).hexdigest()
+    whole = hub.uow()
+    import_tape(whole, _tape(tmp_path, lambda tables: None, name="clean"))
+    (plain,) = [e for e in whole.published if isinstance(e, TapeImported)]
+    assert plain.quarantined == {} and plain.quarantine_sha256 == ""
+
+
 def test_a_partial_import_keeps_every_reference_of_the_database_intact(hub: Platform, tmp_path: Path) -> None:
     folder = tmp_path / "aside"
     folder.mkdir()
