@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 
 from nplhub.cli.common import EXIT_REJECTED, EXIT_USAGE, console, err_console, platform, print_json
@@ -285,7 +286,7 @@ def alerts_(today: str | None = TODAY, as_json: bool = typer.Option(False, "--js
         print_json(rows)
         return
     for a in rows:
-        console.print(f"{a['case_id']} [{a['kind']}] {a['message']}")
+        console.print(escape(f"{a['case_id']} [{a['kind']}] {a['message']}"))  # data, not Rich markup
     console.print(f"{len(rows)} alerts")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from nplhub.cli.common import EXIT_REJECTED, console, err_console, platform, print_json, usage_error
 from nplhub.datahub.issues import TapeIssue, TapeRejected, errors_of, warnings_of
@@ -35,8 +36,9 @@ def _show_issues(issues: list[TapeIssue], limit: int = 50) -> None:
         where = " ".join(part for part in (
             issue.table or "", f"row {issue.row}" if issue.row is not None else "", issue.column or "") if part)
         value = f" {issue.value!r}" if issue.value is not None else ""
-        err_console.print(f"[{style}]{issue.severity}[/{style}] {issue.code} [{where}]{value}: {issue.message}",
-                          markup=True, highlight=False)
+        # the location, value and message are data: escaped, or Rich would take "[loans row 4]" for markup
+        err_console.print(f"[{style}]{issue.severity}[/{style}] {issue.code} "
+                          + escape(f"[{where}]{value}: {issue.message}"), markup=True, highlight=False)
     if len(issues) > limit:
         err_console.print(f"... {len(issues) - limit} more; use --json for the full list")
 

@@ -48,6 +48,13 @@ def test_validating_a_bad_tape_prints_issues_with_exactly_the_contract_keys_and_
                        "code": "INVALID_INTEGER", "message": errors[0]["message"], "severity": "error"}]
 
 
+def test_the_human_report_names_the_table_row_and_column_of_each_issue(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["tape", "validate", str(_bad(tmp_path))])
+    assert result.exit_code == 1
+    line = next(line for line in result.output.splitlines() if "INVALID_INTEGER" in line)
+    assert "[loans row 3 days_past_due] 'ninety'" in line
+
+
 def test_importing_prints_the_snapshot_id_and_counts_and_a_bad_tape_changes_nothing(tmp_path: Path) -> None:
     result = runner.invoke(app, ["tape", "import", str(_good(tmp_path)), "--json"])
     assert result.exit_code == 0, result.output
