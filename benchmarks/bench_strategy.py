@@ -17,12 +17,12 @@ import faulthandler
 import time
 
 from nplhub.strategy.constraints import PlanConstraints
-from nplhub.strategy.eligibility import Rulebook
 from nplhub.strategy.evaluation import is_feasible
 from nplhub.strategy.greedy import greedy_plan
 from nplhub.strategy.optimizer import optimise
 from nplhub.strategy.options import build_options
 from nplhub.strategy.synthetic import synthetic_loans, synthetic_route_values
+from nplhub.valuation.eligibility import Rulebook
 
 
 def main() -> None:

@@ -23,11 +23,11 @@ from nplhub.services.ports import AbstractUnitOfWork, SnapshotReader
 from nplhub.services.strategy_ports import StoredPlan, StrategyRepository
 from nplhub.services.valuation import latest_route_values
 from nplhub.strategy.constraints import PlanConstraints
-from nplhub.strategy.eligibility import Rulebook
 from nplhub.strategy.optimizer import optimise
 from nplhub.strategy.options import OptionSet, build_options, loan_attributes
 from nplhub.strategy.packaging import PackagingRules, build_packages
 from nplhub.strategy.report import comparison_tables, write_html, write_workbook
+from nplhub.valuation.eligibility import Rulebook
 
 TAPE_TABLES = ("loans", "counterparties", "collateral", "loan_collateral")
 DAYS_PER_MONTH = 365.25 / 12

@@ -17,8 +17,8 @@ import pandas as pd
 
 from nplhub.domain.errors import DomainError
 from nplhub.strategy.constraints import PlanConstraints
-from nplhub.strategy.eligibility import Rulebook
 from nplhub.valuation import ROUTES
+from nplhub.valuation.eligibility import Rulebook
 
 NPL_CLASSES = ("substandard", "doubtful", "loss")
 RETAIL_PRODUCTS = ("mortgage", "consumer", "credit_card", "business_personal")

@@ -19,7 +19,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from nplhub.strategy.eligibility import Rulebook
+from nplhub.valuation.eligibility import Rulebook
 
 FAMILY = {
     "collection": "traditional", "restructuring": "traditional", "judicial_auction": "traditional",

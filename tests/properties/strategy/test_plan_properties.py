@@ -6,12 +6,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nplhub.strategy.constraints import PlanConstraints
-from nplhub.strategy.eligibility import Rulebook
 from nplhub.strategy.evaluation import is_feasible
 from nplhub.strategy.greedy import greedy_plan
 from nplhub.strategy.optimizer import PlanInfeasible, optimise
 from nplhub.strategy.options import build_options
 from nplhub.strategy.synthetic import synthetic_loans, synthetic_route_values
+from nplhub.valuation.eligibility import Rulebook
 
 RULES = Rulebook.load()
 

@@ -10,13 +10,13 @@ import pytest
 from scipy.optimize import linprog
 
 from nplhub.strategy.constraints import PlanConstraints
-from nplhub.strategy.eligibility import Rulebook
 from nplhub.strategy.evaluation import is_feasible
 from nplhub.strategy.formulation import SCALE, formulate, prune_dominated
 from nplhub.strategy.greedy import greedy_plan
 from nplhub.strategy.optimizer import PlanInfeasible, optimise
 from nplhub.strategy.options import build_options
 from nplhub.strategy.synthetic import synthetic_loans, synthetic_route_values
+from nplhub.valuation.eligibility import Rulebook
 
 RULES = Rulebook.load()
 

@@ -1,0 +1,505 @@
+"""Eligibility of disposal routes as data: the rulebook, loaded from YAML, each rule citing its source.
+
+A rule says which route it governs (or "*" for all), the condition a loan must meet, the reason
+shown when it does not, and the regulation it rests on. The rulebook is the one place where the
+law of disposal routes is written: the valuation closes a route to every loan that fails one of
+its rules (`routes.py`, through `AssumptionSet.rulebook`), and strategy takes the valuation's
+verdict as it is, reading only the sale channels and their package minimums from here.
+
+Rules are evaluated on a loan frame at once (numpy masks over the whole frame, never per loan):
+the valuation's loan frame (`portfolio.LOAN_FRAME_COLUMNS`) or any frame with the fields the rules
+name (`RULE_FIELDS`); `is_retail_product` and `has_collateral` are derived when the frame lacks them.
+A rulebook is checked when it is loaded: an unknown key, field, code, parameter or operator is
+refused with the rule and the place in its condition.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import yaml
+
+from nplhub.domain.classification import RiskClass
+from nplhub.domain.codes import (
+    RETAIL_PRODUCTS,
+    CollateralType,
+    CounterpartyType,
+    InsolvencyStatus,
+    LegalStatus,
+    Product,
+)
+from nplhub.domain.errors import DomainError
+from nplhub.valuation import ROUTES
+
+DEFAULT_RULES = "eligibility.yaml"
+STATUSES = ("verified", "unverified")
+Mask = npt.NDArray[np.bool_]
+
+
+class RulebookError(DomainError):
+    """A rulebook that cannot be used: says which file, rule, place and why."""
+
+
+@dataclass(frozen=True)
+class RuleField:
+    """A loan attribute a rule may test: a code from a list, a number, a flag or free text."""
+
+    kind: str  # "code" | "number" | "flag" | "text"
+    codes: tuple[str, ...] = ()
+
+
+def _codes(*enums: Any, extra: tuple[str, ...] = ()) -> RuleField:
+    return RuleField("code", tuple(str(m.value) for e in enums for m in e) + extra)
+
+
+RULE_FIELDS: dict[str, RuleField] = {
+    "counterparty_type": _codes(CounterpartyType),
+    "product": _codes(Product),
+    "insolvency_status": _codes(InsolvencyStatus),
+    "legal_status": _codes(LegalStatus),
+    "reported_class": _codes(RiskClass),
+    "collateral_type": _codes(CollateralType, extra=("none",)),
+    "region": RuleField("text"),
+    **{name: RuleField("number") for name in (
+        "claim", "book_value", "days_past_due", "restructure_count", "collateral_count", "collateral_reference",
+        "collateral_net", "collateral_value", "guarantee_amount", "guarantee_expected")},
+    "written_off": RuleField("flag"),
+    "is_retail_product": RuleField("flag"),  # derived from product (domain RETAIL_PRODUCTS)
+    "has_collateral": RuleField("flag"),  # derived from collateral_count (any item linked to the loan)
+}
+_OPERATORS = {"code": ("in", "not_in"), "text": ("in", "not_in"), "number": ("le", "ge"), "flag": ("is",)}
+_RULE_KEYS = ("id", "route", "requires", "reason", "source", "status")
+_CHANNEL_KEYS = ("route", "title", "min_accounts_param", "buyers", "re_transfer_allowed", "buyer_note", "source")
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A legal channel of sale: who may buy, the minimum number of accounts, onward transfer."""
+
+    code: str
+    route: str
+    title: str
+    min_accounts_param: str | None
+    buyers: tuple[str, ...]
+    re_transfer_allowed: bool
+    buyer_note: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    route: str
+    requires: Mapping[str, Any]
+    reason: str
+    source: str
+    status: str = "verified"
+
+    def applies_to(self, route: str) -> bool:
+        return self.route in ("*", route)
+
+    @property
+    def text(self) -> str:
+        """The reason shown for a loan that fails the rule, with the rule's id and source."""
+        return f"{self.reason} [{self.id}; {self.source}]"
+
+
+@dataclass(frozen=True)
+class RouteVerdict:
+    """The rules of one route on a loan frame: per rule (rulebook order), the loans that fail it."""
+
+    route: str
+    failures: tuple[tuple[Rule, Mask], ...]
+    n: int
+
+    @property
+    def eligible(self) -> Mask:
+        ok = np.ones(self.n, dtype=bool)
+        for _, failed in self.failures:
+            ok &= ~failed
+        return ok
+
+    def reasons(self) -> npt.NDArray[np.object_]:
+        """Every failed rule's text per loan, joined with "; " (None where every rule holds)."""
+        out = np.full(self.n, None, dtype=object)
+        for rule, failed in self.failures:
+            first = failed & pd.isna(out)
+            out[first] = rule.text
+            more = failed & ~first
+            if more.any():
+                out[more] = out[more] + "; " + rule.text
+        return out
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    version: str
+    parameters: dict[str, Any]
+    parameter_sources: dict[str, str]
+    rules: tuple[Rule, ...]
+    channels: dict[str, Channel] = field(default_factory=dict)
+    origin: str = field(default="<mapping>", compare=False)
+
+    # -- loading -------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> Rulebook:
+        """Load the rulebook (the packaged default, or `path`), with parameter `overrides`."""
+        if path is None:
+            book = default_rulebook()
+            return book.with_parameters(overrides) if overrides else book
+        p = Path(path)
+        if not p.is_file():
+            raise RulebookError(f"eligibility rulebook {p} not found")
+        return cls.from_mapping(_parse(p.read_text("utf-8"), str(p)), origin=str(p), overrides=overrides)
+
+    @classmethod
+    def from_mapping(cls, data: Any, *, origin: str = "<mapping>",
+                     overrides: Mapping[str, Any] | None = None) -> Rulebook:
+        if not isinstance(data, Mapping) or "rules" not in data:
+            raise RulebookError(f"{origin}: an eligibility rulebook is a mapping with a 'rules' list")
+        _no_unknown(data, ("version", "parameters", "channels", "rules"), f"{origin}: the rulebook")
+        params, sources = _parameters(data.get("parameters") or {}, origin)
+        channels = _channels(data.get("channels") or {}, params, origin)
+        if not isinstance(data["rules"], list):
+            raise RulebookError(f"{origin}: 'rules' must be a list of rules")
+        rules: list[Rule] = []
+        seen: set[str] = set()
+        for i, raw in enumerate(data["rules"]):
+            rules.append(_rule(raw, i, params, seen, origin))
+        book = cls(version=str(data.get("version", "")), parameters=params, parameter_sources=sources,
+                   rules=tuple(rules), channels=channels, origin=origin)
+        return book.with_parameters(overrides) if overrides else book
+
+    def with_parameters(self, overrides: Mapping[str, Any], *,
+                        source: str = "overridden by the bank") -> Rulebook:
+        """A copy with some parameter values replaced, each of the type of the value it replaces."""
+        params, sources = dict(self.parameters), dict(self.parameter_sources)
+        for name, value in overrides.items():
+            if name not in params:
+                raise RulebookError(f"unknown eligibility parameter {name!r}; known: {', '.join(sorted(params))}")
+            _check_type(name, value, params[name], "eligibility parameter")
+            params[name] = value
+            sources[name] = f"{self.parameter_sources[name]} ({source}: {value!r})"
+        for code, channel in self.channels.items():
+            if channel.min_accounts_param is not None:
+                _check_min_accounts(params[channel.min_accounts_param], channel.min_accounts_param, code, "override")
+        return Rulebook(self.version, params, sources, self.rules, self.channels, self.origin)
+
+    # -- identity ------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The rulebook as its YAML document (parameters with their current values)."""
+        return {
+            "version": self.version,
+            "parameters": {k: {"value": v, "source": self.parameter_sources[k]} for k, v in self.parameters.items()},
+            "channels": {c.code: {"route": c.route, "title": c.title, "min_accounts_param": c.min_accounts_param,
+                                  "buyers": list(c.buyers), "re_transfer_allowed": c.re_transfer_allowed,
+                                  "buyer_note": c.buyer_note, "source": c.source} for c in self.channels.values()},
+            "rules": [{"id": r.id, "route": r.route, "requires": _plain(r.requires), "reason": r.reason,
+                       "source": r.source, "status": r.status} for r in self.rules],
+        }
+
+    @property
+    def digest(self) -> str:
+        canonical = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    # -- evaluation ----------------------------------------------------------------------------
+    def check(self, loans: pd.DataFrame, routes: Sequence[str] = ROUTES) -> dict[str, RouteVerdict]:
+        """Per route, which loans fail which of its rules; each field is read once for all routes."""
+        fields = _Fields(loans)
+        cache: dict[str, Mask] = {}
+        out = {}
+        for route in routes:
+            failures = []
+            for rule in self.rules:
+                if rule.applies_to(route):
+                    if rule.id not in cache:
+                        cache[rule.id] = ~_evaluate(rule.requires, fields, self.parameters)
+                    failures.append((rule, cache[rule.id]))
+            out[route] = RouteVerdict(route, tuple(failures), len(loans))
+        return out
+
+    def evaluate(self, loans: pd.DataFrame, routes: tuple[str, ...] = ROUTES) -> pd.DataFrame:
+        """One row per (loan_id, route): `eligible` and `reason` (every failed rule's text, joined)."""
+        verdicts = self.check(loans, routes)
+        frames = [pd.DataFrame({"loan_id": loans["loan_id"].to_numpy(), "route": route,
+                                "eligible": verdicts[route].eligible, "reason": verdicts[route].reasons()})
+                  for route in routes]
+        return pd.concat(frames, ignore_index=True)
+
+    def channel_of(self, loans: pd.DataFrame, route: str) -> npt.NDArray[np.object_]:
+        """The sale channel each loan would use on `route` (bulk: AMC batch or pilot personal batch)."""
+        fields = _Fields(loans)
+        retail = fields.flag("is_retail_product") | fields.isin("counterparty_type", ["individual"])
+        if route == "bulk_transfer":
+            return np.where(retail, "pilot_retail_batch", "amc_batch").astype(object)
+        if route == "single_transfer":
+            return np.full(len(loans), "pilot_single_corporate", dtype=object)
+        return np.full(len(loans), "", dtype=object)
+
+    def channels_of_route(self, route: str) -> tuple[Channel, ...]:
+        return tuple(c for c in self.channels.values() if c.route == route)
+
+    def min_accounts(self, channel: str) -> int:
+        spec = self.channels.get(channel)
+        if spec is None or spec.min_accounts_param is None:
+            return 1
+        return int(self.parameters[spec.min_accounts_param])
+
+    def describe(self) -> list[dict[str, str]]:
+        """The rules as a table for reports: id, route, reason, source, status."""
+        return [{"id": r.id, "route": r.route, "reason": r.reason, "source": r.source, "status": r.status}
+                for r in self.rules]
+
+
+@lru_cache(maxsize=1)
+def default_rulebook() -> Rulebook:
+    """The packaged rulebook (`nplhub/valuation/rules/eligibility.yaml`), loaded once."""
+    origin = f"nplhub/valuation/rules/{DEFAULT_RULES}"
+    text = resources.files("nplhub.valuation").joinpath("rules", DEFAULT_RULES).read_text("utf-8")
+    return Rulebook.from_mapping(_parse(text, origin), origin=origin)
+
+
+# -- loading helpers ---------------------------------------------------------------------------
+def _parse(text: str, origin: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulebookError(f"{origin}: not valid YAML: {exc}") from None
+
+
+def _no_unknown(mapping: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
+    unknown = [str(k) for k in mapping if k not in allowed]
+    if unknown:
+        raise RulebookError(f"{where} has unknown key(s) {', '.join(map(repr, unknown))}; "
+                            f"allowed: {', '.join(allowed)}")
+
+
+def _check_type(name: str, value: Any, like: Any, what: str) -> None:
+    if isinstance(like, bool) and not isinstance(value, bool):
+        raise RulebookError(f"{what} {name!r} is a yes/no value (true or false), got {value!r}")
+    if not isinstance(like, bool) and isinstance(like, int | float) and (
+            isinstance(value, bool) or not isinstance(value, int | float)):
+        raise RulebookError(f"{what} {name!r} is a number, got {value!r}")
+
+
+def _check_min_accounts(value: Any, param: str, channel: str, origin: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RulebookError(f"{origin}: parameter {param!r} (minimum accounts of channel {channel!r}) must be a "
+                            f"whole number of at least 1, got {value!r}")
+
+
+def _parameters(raw: Any, origin: str) -> tuple[dict[str, Any], dict[str, str]]:
+    if not isinstance(raw, Mapping):
+        raise RulebookError(f"{origin}: 'parameters' must be a mapping of name: {{value, source}}")
+    params: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name, spec in raw.items():
+        if not isinstance(spec, Mapping) or "value" not in spec or not str(spec.get("source") or "").strip():
+            raise RulebookError(f"{origin}: parameter {name!r} needs a 'value' and a 'source'")
+        _no_unknown(spec, ("value", "source"), f"{origin}: parameter {name!r}")
+        if not isinstance(spec["value"], bool | int | float):
+            raise RulebookError(f"{origin}: parameter {name!r} must be a number or true/false, got {spec['value']!r}")
+        params[str(name)] = spec["value"]
+        sources[str(name)] = str(spec["source"])
+    return params, sources
+
+
+def _channels(raw: Any, params: Mapping[str, Any], origin: str) -> dict[str, Channel]:
+    if not isinstance(raw, Mapping):
+        raise RulebookError(f"{origin}: 'channels' must be a mapping of code: channel")
+    out = {}
+    for code, c in raw.items():
+        where = f"{origin}: channel {code!r}"
+        if not isinstance(c, Mapping):
+            raise RulebookError(f"{where} must be a mapping")
+        _no_unknown(c, _CHANNEL_KEYS, where)
+        missing = [k for k in ("route", "title", "source") if k not in c]
+        if missing:
+            raise RulebookError(f"{where} lacks {', '.join(missing)}")
+        if c["route"] not in ROUTES:
+            raise RulebookError(f"{where} names unknown route {c['route']!r}; routes: {', '.join(ROUTES)}")
+        param = c.get("min_accounts_param")
+        if param is not None:
+            if param not in params:
+                raise RulebookError(f"{where}: min_accounts_param {param!r} is not a parameter of the rulebook")
+            _check_min_accounts(params[param], param, str(code), origin)
+        out[str(code)] = Channel(code=str(code), route=str(c["route"]), title=str(c["title"]),
+                                 min_accounts_param=param, buyers=tuple(c.get("buyers") or ()),
+                                 re_transfer_allowed=bool(c.get("re_transfer_allowed", True)),
+                                 buyer_note=str(c.get("buyer_note", "")), source=str(c["source"]))
+    return out
+
+
+def _rule(raw: Any, i: int, params: Mapping[str, Any], seen: set[str], origin: str) -> Rule:
+    if not isinstance(raw, Mapping):
+        raise RulebookError(f"{origin}: rule #{i + 1} must be a mapping with {', '.join(_RULE_KEYS)}")
+    name = f"rule #{i + 1}" + (f" {raw['id']!r}" if "id" in raw else "")
+    _no_unknown(raw, _RULE_KEYS, f"{origin}: {name}")
+    missing = [k for k in _RULE_KEYS[:5] if not str(raw.get(k) or "").strip()]
+    if missing:
+        raise RulebookError(f"{origin}: {name} lacks {', '.join(missing)} (every rule cites its source)")
+    if raw["route"] != "*" and raw["route"] not in ROUTES:
+        raise RulebookError(f"{origin}: {name} names unknown route {raw['route']!r}; routes: *, {', '.join(ROUTES)}")
+    status = str(raw.get("status", "verified"))
+    if status not in STATUSES:
+        raise RulebookError(f"{origin}: {name} has status {status!r}; expected {' or '.join(STATUSES)}")
+    if raw["id"] in seen:
+        raise RulebookError(f"{origin}: duplicate rule id {raw['id']!r}")
+    seen.add(str(raw["id"]))
+    _check_condition(raw["requires"], params, f"{origin}: {name}", "requires")
+    return Rule(id=str(raw["id"]), route=str(raw["route"]), requires=raw["requires"], reason=str(raw["reason"]),
+                source=str(raw["source"]), status=status)
+
+
+def _check_condition(cond: Any, params: Mapping[str, Any], where: str, path: str) -> None:
+    """Refuse anything but the grammar of the YAML's header, naming the place (e.g. requires.any[1])."""
+    def fail(why: str) -> RulebookError:
+        return RulebookError(f"{where}, condition {path}: {why}")
+
+    if not isinstance(cond, Mapping) or not cond:
+        raise fail(f"a condition is a non-empty mapping, got {cond!r}")
+    for group in ("all", "any"):
+        if group in cond:
+            _exact(cond, {group}, fail)
+            if not isinstance(cond[group], list) or not cond[group]:
+                raise fail(f"'{group}' needs a non-empty list of conditions")
+            for j, sub in enumerate(cond[group]):
+                _check_condition(sub, params, where, f"{path}.{group}[{j}]")
+            return
+    if "not" in cond:
+        _exact(cond, {"not"}, fail)
+        _check_condition(cond["not"], params, where, f"{path}.not")
+        return
+    if "param" in cond:
+        _exact(cond, {"param", "is"}, fail, required={"param"})
+        name = cond["param"]
+        if name not in params:
+            raise fail(f"unknown parameter {name!r}; parameters: {', '.join(sorted(params)) or 'none'}")
+        if not isinstance(params[name], bool) or not isinstance(cond.get("is", True), bool):
+            raise fail(f"{{param: {name}, is: ...}} tests a yes/no parameter against true or false")
+        return
+    if "field" not in cond:
+        raise fail(f"unknown condition {dict(cond)!r}: expected field, param, all, any or not")
+    name = cond["field"]
+    spec = RULE_FIELDS.get(name)
+    if spec is None:
+        raise fail(f"unknown field {name!r}; fields: {', '.join(RULE_FIELDS)}")
+    ops = [k for k in cond if k != "field"]
+    allowed = _OPERATORS[spec.kind]
+    if len(ops) != 1 or ops[0] not in allowed:
+        raise fail(f"field {name!r} ({spec.kind}) takes exactly one of {', '.join(allowed)}, got {', '.join(ops) or 'none'}")
+    op, value = ops[0], cond[ops[0]]
+    if op in ("in", "not_in"):
+        if not isinstance(value, list) or not value:
+            raise fail(f"'{op}' needs a non-empty list of values")
+        unknown = [v for v in value if spec.kind == "code" and v not in spec.codes]
+        if unknown:
+            raise fail(f"unknown {name} code(s) {unknown!r}; codes: {', '.join(spec.codes)}")
+    elif op in ("le", "ge"):
+        if isinstance(value, Mapping):
+            _exact(value, {"param"}, fail)
+            pname = value["param"]
+            if pname not in params or isinstance(params[pname], bool):
+                raise fail(f"'{op}' refers to {pname!r}, which is not a numeric parameter")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            raise fail(f"'{op}' needs a number or {{param: NAME}}, got {value!r}")
+    elif not isinstance(value, bool):
+        raise fail(f"'is' needs true or false, got {value!r}")
+
+
+def _exact(cond: Mapping[str, Any], allowed: set[str], fail: Any, required: set[str] | None = None) -> None:
+    extra = set(cond) - allowed
+    if extra or not (required or allowed) <= set(cond):
+        raise fail(f"expected exactly the key(s) {', '.join(sorted(allowed))}, got {', '.join(map(str, cond))}")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+# -- evaluation helpers ------------------------------------------------------------------------
+class _Fields:
+    """Columns of a loan frame as the rules read them; text columns are factorised once."""
+
+    def __init__(self, loans: pd.DataFrame) -> None:
+        self.loans = loans
+        self.n = len(loans)
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._flags: dict[str, Mask] = {}
+
+    def _column(self, name: str) -> pd.Series:
+        if name not in self.loans.columns:
+            raise RulebookError(f"eligibility rules need loan attribute {name!r}, which the loan frame lacks")
+        return self.loans[name]
+
+    def isin(self, name: str, values: Sequence[Any]) -> Mask:
+        if name not in self._codes:
+            codes, uniques = pd.factorize(self._column(name).astype("object"), use_na_sentinel=False)
+            self._codes[name] = (codes, np.asarray(uniques, dtype=object))
+        codes, uniques = self._codes[name]
+        wanted = set(values)
+        table = np.fromiter((u in wanted for u in uniques), dtype=bool, count=len(uniques))
+        return table[codes] if len(uniques) else np.zeros(self.n, dtype=bool)
+
+    def number(self, name: str) -> npt.NDArray[np.float64]:
+        return pd.to_numeric(self._column(name), errors="coerce").to_numpy("float64")
+
+    def flag(self, name: str) -> Mask:
+        if name not in self._flags:
+            if name == "is_retail_product" and name not in self.loans.columns:
+                value = self.isin("product", sorted(str(p) for p in RETAIL_PRODUCTS))
+            elif name == "has_collateral" and name not in self.loans.columns:
+                value = self.number("collateral_count") > 0
+            else:
+                value = self._column(name).fillna(False).astype(bool).to_numpy()
+            self._flags[name] = np.asarray(value, dtype=bool)
+        return self._flags[name]
+
+
+def _threshold(raw: Any, params: Mapping[str, Any]) -> float:
+    if isinstance(raw, Mapping):
+        return float(params[raw["param"]])
+    return float(raw)
+
+
+def _evaluate(cond: Mapping[str, Any], fields: _Fields, params: Mapping[str, Any]) -> Mask:
+    n = fields.n
+    if "all" in cond:
+        out = np.ones(n, dtype=bool)
+        for sub in cond["all"]:
+            out &= _evaluate(sub, fields, params)
+        return out
+    if "any" in cond:
+        out = np.zeros(n, dtype=bool)
+        for sub in cond["any"]:
+            out |= _evaluate(sub, fields, params)
+        return out
+    if "not" in cond:
+        return ~_evaluate(cond["not"], fields, params)
+    if "param" in cond:
+        return np.full(n, bool(params[cond["param"]]) == bool(cond.get("is", True)))
+    name = cond["field"]
+    if "in" in cond:
+        return fields.isin(name, cond["in"])
+    if "not_in" in cond:
+        return ~fields.isin(name, cond["not_in"])
+    if "le" in cond:
+        return fields.number(name) <= _threshold(cond["le"], params)
+    if "ge" in cond:
+        return fields.number(name) >= _threshold(cond["ge"], params)
+    return fields.flag(name) == bool(cond["is"])
