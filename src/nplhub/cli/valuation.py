@@ -34,16 +34,19 @@ def _run(action: Callable[[], T]) -> T:
 
 def _options(assumptions: Path | None, seed: int, paths: int | None, top_share: float | None,
              discount_rate: float | None, calibrate: bool, method: str, dask: str | None,
-             all_loans: bool = False) -> Any:
+             all_loans: bool = False, rules: Path | None = None) -> Any:
     from nplhub.services.valuation import ValuationOptions
 
-    return ValuationOptions(assumptions_path=str(assumptions) if assumptions else None, seed=seed, paths=paths,
+    return ValuationOptions(assumptions_path=str(assumptions) if assumptions else None,
+                            rules_path=str(rules) if rules else None, seed=seed, paths=paths,
                             top_share=top_share, discount_rate=discount_rate, calibrate=calibrate,
                             method=method, dask_address=dask, all_loans=all_loans)
 
 
 SNAPSHOT = typer.Option(None, "--snapshot", help="Snapshot id (default: the latest imported).")
 ASSUMPTIONS = typer.Option(None, "--assumptions", help="Assumption set YAML (default: the packaged set).")
+RULES = typer.Option(None, "--rules", help="Eligibility rulebook YAML: which routes the law opens to a loan "
+                                           "(default: the packaged rulebook).")
 SEED = typer.Option(20240601, "--seed", help="Monte Carlo seed.")
 PATHS = typer.Option(None, "--paths", help="Monte Carlo paths per loan (default: the assumption set).")
 TOP_SHARE = typer.Option(None, "--top-share", help="Share of loans by claim that get Monte Carlo (0..1).")
@@ -58,6 +61,7 @@ def value(
     out: Path | None = typer.Option(None, "--out", help="Write the results to FILE.csv or FILE.parquet."),
     snapshot: str | None = SNAPSHOT,
     assumptions: Path | None = ASSUMPTIONS,
+    rules: Path | None = RULES,
     seed: int = SEED,
     paths: int | None = PATHS,
     top_share: float | None = TOP_SHARE,
@@ -74,7 +78,7 @@ def value(
     from nplhub.services import valuation as svc
 
     plat = platform()
-    opts = _options(assumptions, seed, paths, top_share, discount_rate, calibrate, method, dask, all_loans)
+    opts = _options(assumptions, seed, paths, top_share, discount_rate, calibrate, method, dask, all_loans, rules)
     if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
         err_console.print(f"[red]rejected:[/red] --out {out}: the file must end in .csv or .parquet")
         raise typer.Exit(EXIT_REJECTED)
@@ -94,6 +98,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
     console.print(f"valuation run {summary['run_id']} of snapshot {summary['snapshot_id']} "
                   f"({summary['loans']} loans, assumptions {summary['assumptions']['name']}"
                   f"@{summary['assumptions']['version']}, discount rate {summary['discount_rate']:.2%})")
+    if summary.get("rulebook"):
+        console.print(f"eligibility rulebook {summary['rulebook']['version']} "
+                      f"(sha256 {summary['rulebook']['sha256'][:12]})")
     table = Table(title="best routes / 最优处置方式")
     table.add_column("route / 方式")
     table.add_column("loans / 笔数", justify="right")
@@ -111,6 +118,7 @@ def value_loan(
     as_json: bool = typer.Option(False, "--json", help="Print the explanation as JSON."),
     snapshot: str | None = SNAPSHOT,
     assumptions: Path | None = ASSUMPTIONS,
+    rules: Path | None = RULES,
     seed: int = SEED,
     paths: int | None = PATHS,
     discount_rate: float | None = RATE,
@@ -119,7 +127,7 @@ def value_loan(
     from nplhub.services import valuation as svc
 
     plat = platform()
-    opts = _options(assumptions, seed, paths, None, discount_rate, False, "two_part", None)
+    opts = _options(assumptions, seed, paths, None, discount_rate, False, "two_part", None, rules=rules)
     result = _run(lambda: svc.explain(plat.uow(), loan_id, snapshot, opts))
     if as_json:
         if not explain:

@@ -25,6 +25,7 @@ from nplhub.services.ports import AbstractUnitOfWork, SnapshotReader
 from nplhub.services.valuation_ports import ValuationRepository, ValuationRun
 from nplhub.valuation import ROUTE_VALUE_COLUMNS, ROUTES
 from nplhub.valuation.assumptions import AssumptionError, AssumptionSet, load_assumptions
+from nplhub.valuation.eligibility import Rulebook, RulebookError, default_rulebook
 from nplhub.valuation.engine import RouteCalibration, best_routes, bulk_package_count
 from nplhub.valuation.explain import explain_loan
 from nplhub.valuation.learning import (
@@ -51,6 +52,7 @@ class ValuationInputError(DomainError):
 @dataclass
 class ValuationOptions:
     assumptions_path: str | None = None
+    rules_path: str | None = None  # the eligibility rulebook (default: the packaged one)
     seed: int = DEFAULT_SEED
     paths: int | None = None
     top_share: float | None = None
@@ -63,7 +65,7 @@ class ValuationOptions:
 
     def assumptions(self) -> AssumptionSet:
         try:
-            a = load_assumptions(self.assumptions_path)
+            a = load_assumptions(self.assumptions_path, rules=self.rules_path)
             return a.with_values(self.overrides) if self.overrides else a
         except AssumptionError as exc:
             raise ValuationInputError(str(exc)) from None
@@ -167,12 +169,15 @@ def value_snapshot(uow: AbstractUnitOfWork, snapshot_id: str | None = None,
             total_best_npv=float(best["npv"].sum()),
             details={"best_routes": best["route"].value_counts().to_dict(), "all_loans": options.all_loans,
                      "calibration_weights": {r: round(c.weight, 4) for r, c in (calib or {}).items()},
-                     "dask": bool(options.dask_address)},
+                     "dask": bool(options.dask_address),
+                     # the rulebook the verdicts came from, whole: strategy plans with the same one
+                     "rulebook": {"version": a.rulebook.version, "sha256": a.rulebook.digest,
+                                  "origin": a.rulebook.origin, "document": a.rulebook.to_dict()}},
         )
         uow.get(ValuationRepository).add_run(run, frame)  # type: ignore[type-abstract]
         uow.record(GenericEvent(kind="valuation.run_completed", subject=run.run_id, data={
             "snapshot_id": run.snapshot_id, "loans": run.loans, "assumptions": f"{a.name}@{a.version}",
-            "assumption_sha256": a.digest, "seed": run.seed, "discount_rate": round(rate, 8),
+            "assumption_sha256": a.digest, "rulebook": f"{a.rulebook.version}@{a.rulebook.digest[:16]}", "seed": run.seed, "discount_rate": round(rate, 8),
             "total_claim": round(run.total_claim, 2), "total_best_npv": round(run.total_best_npv, 2),
         }))
         uow.commit()
@@ -185,6 +190,7 @@ def run_summary(run: ValuationRun) -> dict[str, Any]:
         "assumptions": {"name": run.assumption_name, "version": run.assumption_version,
                         "sha256": run.assumption_sha256},
         "discount_rate": run.discount_rate, "seed": run.seed, "mc_paths": run.mc_paths, "mc_share": run.mc_share,
+        "rulebook": {k: v for k, v in (run.details.get("rulebook") or {}).items() if k in ("version", "sha256")},
         "calibrated": run.calibrated, "loans": run.loans, "total_claim": round(run.total_claim, 2),
         "total_best_npv": round(run.total_best_npv, 2),
         "recovery_ratio": round(run.total_best_npv / run.total_claim, 6) if run.total_claim else None,
@@ -208,6 +214,20 @@ def latest_route_values(uow: AbstractUnitOfWork, snapshot_id: str | None = None)
         run = _latest(uow, snapshot_id)
         frame = uow.get(ValuationRepository).route_values(run.run_id)  # type: ignore[type-abstract]
     return frame.loc[:, list(ROUTE_VALUE_COLUMNS)]
+
+
+def latest_rulebook(uow: AbstractUnitOfWork, snapshot_id: str | None = None) -> Rulebook:
+    """The eligibility rulebook the latest run of the snapshot judged its routes by (the packaged one
+    for runs stored before runs kept their rulebook)."""
+    with uow:
+        run = _latest(uow, snapshot_id)
+    document = (run.details.get("rulebook") or {}).get("document")
+    if document is None:
+        return default_rulebook()
+    try:
+        return Rulebook.from_mapping(document, origin=f"valuation run {run.run_id}")
+    except RulebookError as exc:
+        raise ValuationInputError(str(exc)) from None
 
 
 def latest_run(uow: AbstractUnitOfWork, snapshot_id: str | None = None) -> dict[str, Any]:

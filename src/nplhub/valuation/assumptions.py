@@ -3,8 +3,13 @@
 An assumption set is a YAML document of sections; every leaf assumption is a mapping
 `{value: ..., source: "..."}`. Loading checks that each assumption has a source and that the
 rules of law hold (法释〔2016〕18号: first start ≥ 70% of the reference price, second cut ≤ 20%).
-The set's identity is its `name`, `version` and the SHA-256 of its canonical content, which every
-valuation run stores beside its results.
+
+The set carries the eligibility rulebook (`eligibility.Rulebook`, the packaged one unless another
+is given): the law of disposal routes and its parameters (batch minimums, the transfer pilot, the
+write-off thresholds) live there and nowhere else, so an assumption file may not set them. Keys
+`eligibility.<parameter>` in `with_values` override a rulebook parameter.
+The set's identity is its `name`, `version` and the SHA-256 of its canonical content and of the
+rulebook, which every valuation run stores beside its results.
 """
 
 from __future__ import annotations
@@ -20,7 +25,16 @@ from typing import Any
 
 import yaml
 
+from nplhub.valuation.eligibility import Rulebook, RulebookError, default_rulebook
+
 META_KEYS = frozenset({"name", "version", "currency"})
+RULEBOOK_SECTION = "eligibility"
+# numbers an assumption set once held that the rulebook now holds: one source for each number
+MOVED_TO_RULEBOOK = {
+    "transfer.minimum_package": "parameter bulk_min_accounts (and pilot_retail_batch_min_accounts)",
+    "transfer.pilot_retail_products": "rule bulk-transfer-no-personal-loans",
+    "write_off.minimum_days_past_due": "parameter write_off_min_days_past_due",
+}
 
 
 class AssumptionError(ValueError):
@@ -33,6 +47,7 @@ class AssumptionSet:
     version: str
     currency: str
     sections: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(repr=False)
+    rulebook: Rulebook = field(default_factory=default_rulebook, repr=False)
 
     # -- access -------------------------------------------------------------------------------
     def value(self, key: str) -> Any:
@@ -62,23 +77,40 @@ class AssumptionSet:
     @property
     def digest(self) -> str:
         canonical = json.dumps(
-            {"name": self.name, "version": self.version, "currency": self.currency, "sections": self.sections},
+            {"name": self.name, "version": self.version, "currency": self.currency, "sections": self.sections,
+             "rulebook": self.rulebook.digest},
             sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str,
         )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     # -- change -------------------------------------------------------------------------------
     def with_values(self, overrides: Mapping[str, Any], *, source: str = "override") -> AssumptionSet:
-        """A copy with some values replaced (sensitivities, scenarios, user overrides); validated."""
+        """A copy with some values replaced (sensitivities, scenarios, user overrides); validated.
+
+        `eligibility.<parameter>` replaces a parameter of the rulebook."""
         sections = copy.deepcopy({k: dict(v) for k, v in self.sections.items()})
+        rule_params: dict[str, Any] = {}
         for key, value in overrides.items():
             section, _, name = key.partition(".")
+            if section == RULEBOOK_SECTION:
+                rule_params[name] = value
+                continue
+            if key in MOVED_TO_RULEBOOK:
+                raise AssumptionError(_moved(key))
             if section not in sections or name not in sections[section]:
                 raise AssumptionError(f"unknown assumption {key!r}")
             sections[section][name] = {"value": value, "source": source}
-        result = AssumptionSet(self.name, f"{self.version}+override", self.currency, sections)
+        try:
+            rulebook = self.rulebook.with_parameters(rule_params, source=source) if rule_params else self.rulebook
+        except RulebookError as exc:
+            raise AssumptionError(str(exc)) from None
+        result = AssumptionSet(self.name, f"{self.version}+override", self.currency, sections, rulebook)
         validate(result)
         return result
+
+    def with_rulebook(self, rulebook: Rulebook) -> AssumptionSet:
+        """The same assumptions judged by another eligibility rulebook."""
+        return AssumptionSet(self.name, self.version, self.currency, self.sections, rulebook)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "version": self.version, "currency": self.currency}
@@ -86,8 +118,15 @@ class AssumptionSet:
         return out
 
 
-def parse_assumptions(document: Mapping[str, Any], *, where: str = "<assumptions>") -> AssumptionSet:
-    """Build and validate a set from a parsed YAML mapping."""
+def _moved(key: str) -> str:
+    return (f"assumption {key!r} is no longer an assumption: the eligibility rulebook holds it "
+            f"({MOVED_TO_RULEBOOK[key]} in nplhub/valuation/rules/eligibility.yaml); set it there or "
+            f"override it as eligibility.<parameter>, and remove it from the assumption file")
+
+
+def parse_assumptions(document: Mapping[str, Any], *, where: str = "<assumptions>",
+                      rulebook: Rulebook | None = None) -> AssumptionSet:
+    """Build and validate a set from a parsed YAML mapping (judged by `rulebook`, default the packaged one)."""
     if not isinstance(document, Mapping):
         raise AssumptionError(f"{where}: the assumption set must be a mapping of sections")
     missing = [k for k in ("name", "version") if k not in document]
@@ -99,22 +138,28 @@ def parse_assumptions(document: Mapping[str, Any], *, where: str = "<assumptions
             continue
         if not isinstance(entries, Mapping):
             raise AssumptionError(f"{where}: section {section!r} must be a mapping of assumptions")
+        if section == RULEBOOK_SECTION:
+            raise AssumptionError(f"{where}: section {section!r} belongs to the eligibility rulebook "
+                                  "(nplhub/valuation/rules/eligibility.yaml), not to an assumption set")
         sections[section] = {}
         for name, entry in entries.items():
             key = f"{section}.{name}"
+            if key in MOVED_TO_RULEBOOK:
+                raise AssumptionError(f"{where}: {_moved(key)}")
             if not isinstance(entry, Mapping) or "value" not in entry:
                 raise AssumptionError(f"{where}: assumption {key!r} must be a mapping with `value` and `source`")
             if not str(entry.get("source") or "").strip():
                 raise AssumptionError(f"{where}: assumption {key!r} has no source: write where the number comes from")
             sections[section][name] = dict(entry)
     result = AssumptionSet(str(document["name"]), str(document["version"]),
-                           str(document.get("currency", "CNY")), sections)
+                           str(document.get("currency", "CNY")), sections, rulebook or default_rulebook())
     validate(result, where=where)
     return result
 
 
-def load_assumptions(path: str | Path | None = None) -> AssumptionSet:
-    """The named YAML file, or the packaged default set when `path` is None."""
+def load_assumptions(path: str | Path | None = None, *, rules: str | Path | None = None) -> AssumptionSet:
+    """The named YAML file, or the packaged default set when `path` is None, judged by the rulebook
+    at `rules` (default: the packaged rulebook)."""
     if path is None:
         text = resources.files("nplhub.valuation").joinpath("assumptions/default.yaml").read_text("utf-8")
         where = "assumptions/default.yaml"
@@ -127,7 +172,11 @@ def load_assumptions(path: str | Path | None = None) -> AssumptionSet:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise AssumptionError(f"{where}: not valid YAML: {exc}") from None
-    return parse_assumptions(document, where=where)
+    try:
+        rulebook = Rulebook.load(rules)
+    except RulebookError as exc:
+        raise AssumptionError(str(exc)) from None
+    return parse_assumptions(document, where=where, rulebook=rulebook)
 
 
 def validate(a: AssumptionSet, *, where: str = "<assumptions>") -> None:

@@ -23,7 +23,7 @@ from nplhub.valuation import ROUTE_VALUE_COLUMNS, ROUTES
 from nplhub.valuation.assumptions import AssumptionSet
 from nplhub.valuation.curves import discount_factors
 from nplhub.valuation.irr import vector_irr
-from nplhub.valuation.routes import ROUTE_FUNCTIONS, Legs, RouteResult
+from nplhub.valuation.routes import ROUTE_FUNCTIONS, Legs, PackageCount, RouteResult, batch_accounts
 
 Array = npt.NDArray[np.float64]
 CHUNK = 100_000
@@ -38,10 +38,10 @@ class RouteCalibration:
     weight: float
 
 
-def bulk_package_count(loans: pd.DataFrame, a: AssumptionSet) -> int:
-    """Loans that may go into a batch transfer, before the minimum-package rule (portfolio-wide)."""
-    result = ROUTE_FUNCTIONS["bulk_transfer"](loans, a, package_count=10**9)
-    return int(result.eligible.sum())
+def bulk_package_count(loans: pd.DataFrame, a: AssumptionSet) -> dict[str, int]:
+    """Per batch channel, the loans that may go into a batch transfer before the channel's minimum
+    number of accounts is applied (portfolio-wide: compute it on the whole loan frame)."""
+    return batch_accounts(loans, a)
 
 
 def _calibrate(legs: Legs, claim: Array, cal: RouteCalibration | None) -> Legs:
@@ -59,13 +59,14 @@ def _calibrate(legs: Legs, claim: Array, cal: RouteCalibration | None) -> Legs:
     return Legs(legs.inflow * f[:, None], legs.cost * f[:, None], legs.month * mf[:, None])
 
 
-def route_legs(loans: pd.DataFrame, a: AssumptionSet, *, package_count: int | None = None,
+def route_legs(loans: pd.DataFrame, a: AssumptionSet, *, package_count: PackageCount | None = None,
                calibration: Mapping[str, RouteCalibration] | None = None) -> dict[str, RouteResult]:
     """Eligibility and (calibrated) legs of every route for the loans of `loans`."""
     claim = loans["claim"].to_numpy("float64")
+    legal = a.rulebook.check(loans)  # every rule once, every field read once, for all routes
     out: dict[str, RouteResult] = {}
     for route in ROUTES:
-        res = ROUTE_FUNCTIONS[route](loans, a, package_count=package_count)
+        res = ROUTE_FUNCTIONS[route](loans, a, legal=legal, package_count=package_count)
         cal = (calibration or {}).get(route)
         if cal is not None:
             res = RouteResult(route, res.eligible, res.reason, _calibrate(res.legs, claim, cal))
@@ -73,7 +74,7 @@ def route_legs(loans: pd.DataFrame, a: AssumptionSet, *, package_count: int | No
     return out
 
 
-def _value_chunk(loans: pd.DataFrame, a: AssumptionSet, rate: float, package_count: int | None,
+def _value_chunk(loans: pd.DataFrame, a: AssumptionSet, rate: float, package_count: PackageCount | None,
                  calibration: Mapping[str, RouteCalibration] | None, with_irr: bool) -> pd.DataFrame:
     n = len(loans)
     claim = loans["claim"].to_numpy("float64")
@@ -118,12 +119,14 @@ def _value_chunk(loans: pd.DataFrame, a: AssumptionSet, rate: float, package_cou
 
 
 def value_routes(loans: pd.DataFrame, a: AssumptionSet, *, discount_rate: float | None = None,
-                 package_count: int | None = None, calibration: Mapping[str, RouteCalibration] | None = None,
+                 package_count: PackageCount | None = None,
+                 calibration: Mapping[str, RouteCalibration] | None = None,
                  with_irr: bool = True, chunk_size: int = CHUNK) -> pd.DataFrame:
     """The route-value frame (without Monte Carlo quantiles) for the loan frame `loans`.
 
-    `package_count` is the portfolio-wide number of batch-transferable loans (computed here when
-    None); pass it when valuing a part of a portfolio so that the package rule sees the whole.
+    `package_count` is the portfolio-wide number of batch-transferable loans per batch channel
+    (`bulk_package_count`, computed here when None); pass it when valuing a part of a portfolio so
+    that the package minimum sees the whole. Eligibility follows `a.rulebook`.
     Calibration arrays must be aligned with `loans`.
     """
     rate = a.discount_rate if discount_rate is None else float(discount_rate)

@@ -18,6 +18,7 @@ from nplhub.valuation.assumptions import AssumptionSet
 from nplhub.valuation.curves import discount_factors
 from nplhub.valuation.engine import best_routes, route_legs, value_routes
 from nplhub.valuation.irr import pyxirr_irr
+from nplhub.valuation.routes import PackageCount
 
 
 def _scale_table(table: Any, factor: float, cap: float | None = None) -> Any:
@@ -68,14 +69,15 @@ FEATURE_SHOCKS: tuple[tuple[str, str, FeatureShock], ...] = (
 )
 
 
-def _npv(loan: pd.DataFrame, a: AssumptionSet, route: str, rate: float | None, package_count: int) -> float:
+def _npv(loan: pd.DataFrame, a: AssumptionSet, route: str, rate: float | None,
+         package_count: PackageCount) -> float:
     frame = value_routes(loan, a, discount_rate=rate, package_count=package_count, with_irr=False)
     row = frame[frame["route"] == route]
     return float(row["npv"].iloc[0]) if len(row) else float("nan")
 
 
 def explain_loan(loan: pd.DataFrame, a: AssumptionSet, *, discount_rate: float | None = None,
-                 package_count: int = 10**9, mc: pd.DataFrame | None = None) -> dict[str, Any]:
+                 package_count: PackageCount = 10**9, mc: pd.DataFrame | None = None) -> dict[str, Any]:
     """A JSON-ready explanation of one loan (`loan` is a one-row loan frame)."""
     if len(loan) != 1:
         raise ValueError("explain_loan takes exactly one loan")
@@ -131,6 +133,7 @@ def explain_loan(loan: pd.DataFrame, a: AssumptionSet, *, discount_rate: float |
         "loan_id": str(loan["loan_id"].iloc[0]), "claim": _num(loan["claim"].iloc[0]),
         "best_route": best_route, "best_npv": _num(best["best_npv"]), "discount_rate": rate,
         "assumptions": {"name": a.name, "version": a.version, "sha256": a.digest},
+        "rulebook": {"version": a.rulebook.version, "sha256": a.rulebook.digest, "origin": a.rulebook.origin},
         "loan": facts, "routes": routes, "drivers": drivers,
     }
 

@@ -29,6 +29,7 @@ from nplhub.valuation.assumptions import AssumptionSet
 from nplhub.valuation.curves import discount_factors, transfer_price_ratio
 from nplhub.valuation.routes import (
     ROUTE_FUNCTIONS,
+    PackageCount,
     _map,
     auction_rounds,
     net_sale_proceeds,
@@ -185,7 +186,7 @@ def _quantiles(values: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
 
 def simulate_quantiles(loans: pd.DataFrame, a: AssumptionSet, *, seed: int, paths: int | None = None,
                        discount_rate: float | None = None, first_block: int = 0,
-                       package_count: int | None = None, threads: int | None = None) -> pd.DataFrame:
+                       package_count: PackageCount | None = None, threads: int | None = None) -> pd.DataFrame:
     """P10/P50/P90 of the NPV per (loan, route) for the loans given (all of them are simulated),
     as a route-major frame (loan_id, route, p10, p50, p90); see `simulate_quantile_arrays`."""
     q = simulate_quantile_arrays(loans, a, seed=seed, paths=paths, discount_rate=discount_rate,
@@ -198,7 +199,7 @@ def simulate_quantiles(loans: pd.DataFrame, a: AssumptionSet, *, seed: int, path
 
 def simulate_quantile_arrays(loans: pd.DataFrame, a: AssumptionSet, *, seed: int, paths: int | None = None,
                              discount_rate: float | None = None, first_block: int = 0,
-                             package_count: int | None = None, threads: int | None = None) -> Array:
+                             package_count: PackageCount | None = None, threads: int | None = None) -> Array:
     """P10/P50/P90 of the NPV as an array (3, loans, routes), routes in `ROUTES` order.
 
     Blocks run on `threads` threads (default: one per CPU); the numbers do not depend on it.
@@ -209,7 +210,8 @@ def simulate_quantile_arrays(loans: pd.DataFrame, a: AssumptionSet, *, seed: int
     paths = int(a.value("montecarlo.paths")) if paths is None else int(paths)
     rate = a.discount_rate if discount_rate is None else float(discount_rate)
     z_market = market_factors(seed, paths)
-    eligible_all = {route: ROUTE_FUNCTIONS[route](loans, a, package_count=package_count).eligible
+    legal = a.rulebook.check(loans)
+    eligible_all = {route: ROUTE_FUNCTIONS[route](loans, a, legal=legal, package_count=package_count).eligible
                     for route in ROUTES}
     n = len(loans)
     q = np.full((3, n, len(ROUTES)), np.nan)

@@ -2,7 +2,12 @@
 
 Every route turns the loan frame into *legs*: arrays of shape (loans, k) of expected cash in,
 costs and the month (from the cut-off) at which each leg falls. `engine.value_routes` discounts
-them. Eligibility comes with a reason in plain words for every loan a route is closed to.
+them. Eligibility comes with a reason in plain words for every loan a route is closed to: first a
+zero claim, then the law, which is the eligibility rulebook carried by the assumption set
+(`AssumptionSet.rulebook`, `eligibility.py`: the reason is the failed rule's, with its id and
+source), then what the route's model cannot value (no collateral to auction, no debtor left to
+negotiate with, no repayment capacity to reschedule) and the bank's policy limits of the
+assumption set. The first reason that applies to a loan is the one reported.
 
 Notation per loan: C the claim, S the net collateral value (after haircut, taxes, costs and prior
 liens, allocated, at most C), G the expected guarantee recovery, u the unsecured recovery rate,
@@ -11,7 +16,7 @@ and E = min(C, S + G + u·max(C − S − G, 0)) what enforcement would recover.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,10 +26,11 @@ import pandas as pd
 from nplhub.valuation import ROUTES
 from nplhub.valuation.assumptions import AssumptionSet
 from nplhub.valuation.curves import months_to_first_auction, transfer_price_ratio
+from nplhub.valuation.eligibility import RouteVerdict
 
 Array = npt.NDArray[np.float64]
-
-BANKRUPT = ("bankruptcy", "liquidated")
+LegalVerdicts = Mapping[str, RouteVerdict]  # `Rulebook.check` of the same loans, computed once for all routes
+PackageCount = int | Mapping[str, int]  # eligible accounts per batch channel (an int: the same for every channel)
 
 
 @dataclass(frozen=True)
@@ -73,14 +79,19 @@ class _Closer:
         self.eligible &= ~m
 
 
-def _base_closer(loans: pd.DataFrame) -> _Closer:
+def _base_closer(loans: pd.DataFrame, a: AssumptionSet, route: str, legal: LegalVerdicts | None) -> _Closer:
+    """A zero claim first, then every rule of the route in rulebook order (`legal`, or checked here)."""
     closer = _Closer(len(loans))
     closer.close(loans["claim"].to_numpy("float64") <= 0.0, "the claim is zero: nothing left to recover")
+    verdict = legal[route] if legal is not None and route in legal else a.rulebook.check(loans, (route,))[route]
+    for rule, failed in verdict.failures:
+        closer.close(failed, rule.text)
     return closer
 
 
-def collection(loans: pd.DataFrame, a: AssumptionSet, **_: object) -> RouteResult:
-    closer = _base_closer(loans)
+def collection(loans: pd.DataFrame, a: AssumptionSet, *, legal: LegalVerdicts | None = None,
+               **_: object) -> RouteResult:
+    closer = _base_closer(loans, a, "collection", legal)
     insolvency = loans["insolvency_status"].astype("object").to_numpy()
     closer.close(insolvency == "liquidated", "the borrower is liquidated (已清算): nobody to negotiate with")
     c = loans["claim"].to_numpy("float64")
@@ -115,12 +126,9 @@ def restructuring_schedule(n_months: int, annual_rate: float) -> tuple[Array, Ar
     return np.full(n_months, instalment), balance_before
 
 
-def restructuring(loans: pd.DataFrame, a: AssumptionSet, **_: object) -> RouteResult:
-    closer = _base_closer(loans)
-    insolvency = loans["insolvency_status"].astype("object").to_numpy()
-    closer.close(np.isin(insolvency, BANKRUPT),
-                 "the borrower is in bankruptcy: a restructuring happens only inside the court's reorganisation")
-    closer.close(loans["written_off"].to_numpy(bool), "the loan is written off (已核销)")
+def restructuring(loans: pd.DataFrame, a: AssumptionSet, *, legal: LegalVerdicts | None = None,
+                  **_: object) -> RouteResult:
+    closer = _base_closer(loans, a, "restructuring", legal)
     limit = int(a.value("restructuring.max_prior_restructurings"))
     closer.close(loans["restructure_count"].to_numpy() >= limit,
                  f"already restructured or extended {limit} times or more (policy limit)")
@@ -169,31 +177,42 @@ def _transfer(loans: pd.DataFrame, a: AssumptionSet, kind: str) -> Legs:
     return Legs(price[:, None], cost[:, None], month)
 
 
-def bulk_transfer(loans: pd.DataFrame, a: AssumptionSet, *, package_count: int | None = None,
-                  **_: object) -> RouteResult:
-    """Batch transfer to an AMC (财金〔2012〕6号; ≥ 3 accounts since 银监办便函〔2017〕702号)."""
-    closer = _base_closer(loans)
-    individual = loans["counterparty_type"].astype("object").to_numpy() == "individual"
-    pilot = set(a.value("transfer.pilot_retail_products"))
-    in_pilot = loans["product"].astype("object").isin(pilot).to_numpy() & (
-        loans["collateral_count"].to_numpy() == 0)
-    closer.close(individual & ~in_pilot,
-                 "personal loans transfer only in batches of unsecured consumer, credit-card and personal "
-                 "business loans (银保监办便函〔2021〕26号); mortgages and secured personal loans are excluded")
-    minimum = int(a.value("transfer.minimum_package"))
-    count = int(closer.eligible.sum()) if package_count is None else package_count
-    if count < minimum:
-        closer.close(np.ones(len(loans), dtype=bool),
-                     f"only {count} eligible accounts: a batch transfer needs at least {minimum} (银监办便函〔2017〕702号)")
+def batch_accounts(loans: pd.DataFrame, a: AssumptionSet, *,
+                   legal: LegalVerdicts | None = None) -> dict[str, int]:
+    """Per batch channel of the rulebook, the loans its rules let into a batch transfer (before the
+    channel's minimum number of accounts): the count the minimum is judged on."""
+    closer = _base_closer(loans, a, "bulk_transfer", legal)
+    channel = a.rulebook.channel_of(loans, "bulk_transfer")
+    return {c.code: int((closer.eligible & (channel == c.code)).sum())
+            for c in a.rulebook.channels_of_route("bulk_transfer")}
+
+
+def bulk_transfer(loans: pd.DataFrame, a: AssumptionSet, *, legal: LegalVerdicts | None = None,
+                  package_count: PackageCount | None = None, **_: object) -> RouteResult:
+    """Batch transfer, to an AMC (财金〔2012〕6号) or in a pilot personal batch (银保监办便函〔2021〕26号).
+
+    Who may go into a batch is the rulebook's; a channel whose eligible accounts (`package_count`:
+    portfolio-wide, from `batch_accounts`; counted in `loans` when None) are fewer than its
+    minimum is closed to all its loans."""
+    closer = _base_closer(loans, a, "bulk_transfer", legal)
+    book = a.rulebook
+    channel = book.channel_of(loans, "bulk_transfer")
+    counts: PackageCount = batch_accounts(loans, a, legal=legal) if package_count is None else package_count
+    for spec in book.channels_of_route("bulk_transfer"):
+        minimum = book.min_accounts(spec.code)
+        count = int(counts) if isinstance(counts, int) else int(counts.get(spec.code, 0))
+        if count < minimum:
+            param = str(spec.min_accounts_param)
+            closer.close(channel == spec.code,
+                         f"only {count} eligible accounts for a {spec.code} batch: a batch transfer needs at least "
+                         f"{minimum} [{param}; {book.parameter_sources.get(param, spec.source)}]")
     return RouteResult("bulk_transfer", closer.eligible, closer.reason, _transfer(loans, a, "bulk"))
 
 
-def single_transfer(loans: pd.DataFrame, a: AssumptionSet, **_: object) -> RouteResult:
-    """Single-account transfer of corporate loans on 银登中心 (银保监办便函〔2021〕26号)."""
-    closer = _base_closer(loans)
-    individual = loans["counterparty_type"].astype("object").to_numpy() == "individual"
-    closer.close(individual, "single-account transfer is open to corporate loans only; personal loans go "
-                             "in batches (银保监办便函〔2021〕26号)")
+def single_transfer(loans: pd.DataFrame, a: AssumptionSet, *, legal: LegalVerdicts | None = None,
+                    **_: object) -> RouteResult:
+    """Single-account transfer of corporate loans on 银登中心 (who may: the rulebook)."""
+    closer = _base_closer(loans, a, "single_transfer", legal)
     return RouteResult("single_transfer", closer.eligible, closer.reason, _transfer(loans, a, "single"))
 
 
@@ -225,13 +244,11 @@ def net_sale_proceeds(price: Array, loans: pd.DataFrame, a: AssumptionSet) -> Ar
     return np.minimum(c, np.maximum(0.0, price * (1.0 - tax - cost) - prior))
 
 
-def judicial_auction(loans: pd.DataFrame, a: AssumptionSet, **_: object) -> RouteResult:
-    closer = _base_closer(loans)
+def judicial_auction(loans: pd.DataFrame, a: AssumptionSet, *, legal: LegalVerdicts | None = None,
+                     **_: object) -> RouteResult:
+    closer = _base_closer(loans, a, "judicial_auction", legal)
     closer.close(loans["collateral_reference"].to_numpy("float64") <= 0.0,
                  "no collateral to seize and auction")
-    insolvency = loans["insolvency_status"].astype("object").to_numpy()
-    closer.close(np.isin(insolvency, BANKRUPT),
-                 "bankruptcy stays individual enforcement (企业破产法 第19条): the claim goes to the administrator")
     r = auction_rounds(loans, a)
     prem = [float(x) for x in a.value("judicial_auction.price_premium")]
     p1, p2, p3 = r["p"][:, 0], r["p"][:, 1], r["p"][:, 2]
@@ -258,12 +275,9 @@ def judicial_auction(loans: pd.DataFrame, a: AssumptionSet, **_: object) -> Rout
     return RouteResult("judicial_auction", closer.eligible, closer.reason, Legs(inflow, cost, month))
 
 
-def debt_to_equity(loans: pd.DataFrame, a: AssumptionSet, **_: object) -> RouteResult:
-    closer = _base_closer(loans)
-    ctype = loans["counterparty_type"].astype("object").to_numpy()
-    closer.close(ctype != "corporate", "debt-to-equity swaps are for corporate borrowers (国发〔2016〕54号)")
-    closer.close(loans["insolvency_status"].astype("object").to_numpy() == "liquidated",
-                 "the borrower is liquidated: no equity to receive")
+def debt_to_equity(loans: pd.DataFrame, a: AssumptionSet, *, legal: LegalVerdicts | None = None,
+                   **_: object) -> RouteResult:
+    closer = _base_closer(loans, a, "debt_to_equity", legal)
     minimum = float(a.value("debt_to_equity.minimum_claim"))
     c = loans["claim"].to_numpy("float64")
     closer.close(c < minimum, f"the claim is below the {minimum:,.0f} yuan minimum for a swap")
@@ -275,14 +289,10 @@ def debt_to_equity(loans: pd.DataFrame, a: AssumptionSet, **_: object) -> RouteR
     return RouteResult("debt_to_equity", closer.eligible, closer.reason, Legs(inflow, cost, month))
 
 
-def write_off(loans: pd.DataFrame, a: AssumptionSet, **_: object) -> RouteResult:
-    closer = _base_closer(loans)
-    minimum = float(a.value("write_off.minimum_days_past_due"))
-    dpd = loans["days_past_due"].to_numpy("float64")
-    bankrupt = np.isin(loans["insolvency_status"].astype("object").to_numpy(), BANKRUPT)
-    already = loans["written_off"].to_numpy(bool)
-    closer.close((dpd < minimum) & ~bankrupt & ~already,
-                 f"fewer than {minimum:.0f} days past due and the borrower is not insolvent (write-off policy)")
+def write_off(loans: pd.DataFrame, a: AssumptionSet, *, legal: LegalVerdicts | None = None,
+              **_: object) -> RouteResult:
+    """Write-off (核销) while the claim is kept alive (账销案存); the grounds are the rulebook's."""
+    closer = _base_closer(loans, a, "write_off", legal)
     c = loans["claim"].to_numpy("float64")
     inflow = (c * float(a.value("write_off.recovery_rate")))[:, None]
     cost = inflow * float(a.value("write_off.cost_rate"))

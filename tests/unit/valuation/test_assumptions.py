@@ -73,3 +73,43 @@ def test_a_missing_or_broken_file_gets_a_clear_error(tmp_path: Path) -> None:
     bad.write_text("name: x\nversion: [unclosed\n", encoding="utf-8")
     with pytest.raises(AssumptionError, match="not valid YAML"):
         load_assumptions(bad)
+
+
+@pytest.mark.parametrize("key", ["transfer.minimum_package", "transfer.pilot_retail_products",
+                                 "write_off.minimum_days_past_due"])
+def test_a_number_the_rulebook_holds_cannot_be_set_in_an_assumption_file(key: str, tmp_path: Path) -> None:
+    doc = _document()
+    section, name = key.split(".")
+    doc[section][name] = {"value": 10, "source": "an old file"}
+    path = tmp_path / "old.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(AssumptionError, match=f"old.yaml: assumption '{key}' is no longer an assumption"):
+        load_assumptions(path)
+    with pytest.raises(AssumptionError, match="eligibility rulebook holds it"):
+        load_assumptions().with_values({key: 10})
+
+
+def test_rulebook_parameters_are_overridden_through_the_assumption_set_and_change_its_digest(
+        assumptions: AssumptionSet) -> None:
+    ten = assumptions.with_values({"eligibility.bulk_min_accounts": 10})
+    assert ten.rulebook.min_accounts("amc_batch") == 10
+    assert assumptions.rulebook.min_accounts("amc_batch") == 3
+    assert ten.digest != assumptions.digest
+    assert "override" in ten.rulebook.parameter_sources["bulk_min_accounts"]
+    with pytest.raises(AssumptionError, match="unknown eligibility parameter 'bulk_minimum'"):
+        assumptions.with_values({"eligibility.bulk_minimum": 10})
+    with pytest.raises(AssumptionError, match="yes/no value"):
+        assumptions.with_values({"eligibility.transfer_pilot_participant": "no"})
+
+
+def test_an_assumption_set_is_judged_by_the_rulebook_it_is_given(tmp_path: Path, assumptions: AssumptionSet) -> None:
+    doc = assumptions.rulebook.to_dict()
+    doc["rules"] = [r for r in doc["rules"] if r["id"] != "single-transfer-pilot-corporate-only"]
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    custom = load_assumptions(rules=path)
+    assert custom.rulebook.origin == str(path)
+    assert "single-transfer-pilot-corporate-only" not in {r.id for r in custom.rulebook.rules}
+    assert custom.digest != assumptions.digest
+    with pytest.raises(AssumptionError, match="not found"):
+        load_assumptions(rules=tmp_path / "none.yaml")

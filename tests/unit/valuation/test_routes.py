@@ -62,8 +62,11 @@ def test_a_loan_without_collateral_cannot_go_to_judicial_auction(assumptions: As
 
 def test_bankruptcy_stays_enforcement_and_restructuring(assumptions: AssumptionSet) -> None:
     loans = make_loans({"insolvency_status": "bankruptcy"})
-    assert "企业破产法" in judicial_auction(loans, assumptions).reason[0]
-    assert not restructuring(loans, assumptions).eligible[0]
+    assert "[judicial-auction-stayed-in-bankruptcy; 企业破产法 第19条" in judicial_auction(loans, assumptions).reason[0]
+    res = restructuring(loans, assumptions)
+    assert not res.eligible[0] and "restructuring-in-bankruptcy-only-by-the-court" in res.reason[0]
+    written_off = restructuring(make_loans({"written_off": True}), assumptions)
+    assert not written_off.eligible[0] and "已核销" in written_off.reason[0]
 
 
 def test_personal_loans_cannot_be_transferred_singly(assumptions: AssumptionSet) -> None:
@@ -79,15 +82,30 @@ def test_mortgages_are_excluded_from_batch_transfer_but_unsecured_consumer_loans
          "collateral_reference": 0.0, "collateral_net": 0.0},
         {}, {},
     )
-    res = bulk_transfer(loans, assumptions)
+    res = bulk_transfer(loans, assumptions, package_count=3)
     assert res.eligible.tolist() == [False, True, True, True]
-    assert "mortgages" in res.reason[0]
+    assert "[bulk-transfer-no-personal-loans; 财金〔2012〕6号" in res.reason[0]
+    assert "银保监办便函〔2021〕26号" in res.reason[0]
 
 
 def test_a_batch_needs_at_least_three_accounts(assumptions: AssumptionSet) -> None:
     res = bulk_transfer(make_loans({}, {}), assumptions)
     assert not res.eligible.any() and "at least 3" in res.reason[0]
     assert bulk_transfer(make_loans({}, {}), assumptions, package_count=3).eligible.all()
+
+
+def test_each_batch_channel_needs_its_own_minimum_of_accounts(assumptions: AssumptionSet) -> None:
+    card = {"counterparty_type": "individual", "product": "credit_card", "collateral_count": 0,
+            "collateral_reference": 0.0, "collateral_net": 0.0}
+    res = bulk_transfer(make_loans({}, {}, {}, card), assumptions)
+    # three corporate loans make an AMC batch; one card loan makes no pilot personal batch
+    assert res.eligible.tolist() == [True, True, True, False]
+    assert "only 1 eligible accounts for a pilot_retail_batch batch" in res.reason[3]
+    assert "pilot_retail_batch_min_accounts" in res.reason[3]
+    counts = {"amc_batch": 3, "pilot_retail_batch": 5}
+    assert bulk_transfer(make_loans({}, card), assumptions, package_count=counts).eligible.all()
+    ten = assumptions.with_values({"eligibility.bulk_min_accounts": 10})
+    assert not bulk_transfer(make_loans({}, {}, {}), ten).eligible.any()
 
 
 def test_transfer_price_follows_the_market_discount_curve(assumptions: AssumptionSet) -> None:
@@ -122,17 +140,36 @@ def test_restructuring_is_closed_to_loss_class_and_to_repeatedly_restructured_lo
     assert "损失" in res.reason[0] and "2 times" in res.reason[1] and "720 days" in res.reason[2]
 
 
-def test_debt_to_equity_is_for_large_corporate_claims_only(assumptions: AssumptionSet) -> None:
+def test_debt_to_equity_is_for_large_claims_on_going_concern_enterprises(assumptions: AssumptionSet) -> None:
     res = debt_to_equity(make_loans({"claim": 20_000_000.0}, {"counterparty_type": "sme", "claim": 20_000_000.0},
-                                    {"claim": 1_000_000.0}), assumptions)
-    assert res.eligible.tolist() == [True, False, False]
+                                    {"claim": 1_000_000.0},
+                                    {"counterparty_type": "individual", "product": "business_personal",
+                                     "claim": 20_000_000.0},
+                                    {"insolvency_status": "bankruptcy", "claim": 20_000_000.0}), assumptions)
+    # an SME is an enterprise too: 国发〔2016〕54号 sets no size; the 10 m minimum is the bank's policy
+    assert res.eligible.tolist() == [True, True, False, False, False]
     assert res.legs.inflow[0, 0] == pytest.approx(20_000_000 * 0.45)
+    assert "10,000,000 yuan minimum" in res.reason[2]
+    assert "debt-to-equity-going-concern; 国发〔2016〕54号" in res.reason[3]
+    assert "debt-to-equity-going-concern" in res.reason[4]
 
 
 def test_write_off_needs_age_or_insolvency(assumptions: AssumptionSet) -> None:
     res = write_off(make_loans({"days_past_due": 100.0}, {"days_past_due": 100.0, "insolvency_status": "liquidated"}),
                     assumptions)
     assert res.eligible.tolist() == [False, True]
+    assert "[write-off-conditions; 《金融企业呆账核销管理办法（2017年版）》财金〔2017〕90号" in res.reason[0]
+
+
+def test_a_loan_is_written_off_once_and_a_substandard_one_not_at_all(assumptions: AssumptionSet) -> None:
+    res = write_off(make_loans({"written_off": True, "insolvency_status": "liquidated"},
+                               {"reported_class": "substandard", "insolvency_status": "liquidated"},
+                               {"claim": 300_000.0, "days_past_due": 200.0}), assumptions)
+    assert res.eligible.tolist() == [False, False, True]
+    assert res.reason[0].startswith("already written off (账销案存)")
+    assert "write-off-conditions" in res.reason[1]
+    later = assumptions.with_values({"eligibility.write_off_min_days_past_due": 360})
+    assert not write_off(make_loans({"claim": 300_000.0, "days_past_due": 200.0}), later).eligible[0]
 
 
 def test_a_zero_claim_is_ineligible_everywhere(assumptions: AssumptionSet) -> None:
