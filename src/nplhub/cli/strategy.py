@@ -108,9 +108,6 @@ def plan(
     console.print(table)
     for b in result["binding_constraints"]:
         console.print(f"• {b['text']}")
-    if result["rule_overrides"]["count"]:
-        console.print(f"{result['rule_overrides']['count']} loans: the rulebook closes the valuation's best route "
-                      f"({result['rule_overrides']['by_route']})")
 
 
 @app.command("packages")

@@ -1,8 +1,10 @@
 """Use cases of disposal strategy: plan a portfolio, package the sales, write the comparison report.
 
-Inputs: the latest valuation run's route-value frame (`nplhub.services.valuation`) and the loan
-attributes of the snapshot (`SnapshotReader`). Each plan is stored with its assignments and one
-ledger event; packaging and reports read a stored plan.
+Inputs: the latest valuation run's route-value frame (`nplhub.services.valuation`), the eligibility
+rulebook that run judged its routes by, and the loan attributes of the snapshot (`SnapshotReader`).
+A plan takes the valuation's verdicts as they are; the rulebook gives it the sale channels and their
+package minimums (which a plan may raise, e.g. to the 2012 text's 10 accounts). Each plan is stored
+with its assignments and one ledger event; packaging and reports read a stored plan.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from nplhub.domain.events import GenericEvent
 from nplhub.services.datahub_ports import SnapshotRepository
 from nplhub.services.ports import AbstractUnitOfWork, SnapshotReader
 from nplhub.services.strategy_ports import StoredPlan, StrategyRepository
-from nplhub.services.valuation import latest_route_values
+from nplhub.services.valuation import latest_route_values, latest_rulebook
 from nplhub.strategy.constraints import PlanConstraints
 from nplhub.strategy.optimizer import optimise
-from nplhub.strategy.options import OptionSet, build_options, loan_attributes
+from nplhub.strategy.options import build_options, loan_attributes
 from nplhub.strategy.packaging import PackagingRules, build_packages
 from nplhub.strategy.report import comparison_tables, write_html, write_workbook
 from nplhub.valuation.eligibility import Rulebook
@@ -39,10 +41,12 @@ class PlanInputs:
     cutoff: date
     route_values: pd.DataFrame
     loans: pd.DataFrame
+    rulebook: Rulebook
 
 
 def load_inputs(uow: AbstractUnitOfWork, snapshot_id: str | None = None) -> PlanInputs:
     values = latest_route_values(uow, snapshot_id)
+    rulebook = latest_rulebook(uow, snapshot_id)
     with uow:
         reader = uow.get(SnapshotReader)  # type: ignore[type-abstract]
         sid = snapshot_id or reader.latest_snapshot_id()
@@ -52,7 +56,21 @@ def load_inputs(uow: AbstractUnitOfWork, snapshot_id: str | None = None) -> Plan
         if snapshot is None:
             raise NotFound(f"snapshot {sid} not found")
         frames = reader.frames(sid, list(TAPE_TABLES))
-    return PlanInputs(sid, snapshot.cutoff_date, values, loan_attributes(frames))
+    return PlanInputs(sid, snapshot.cutoff_date, values, loan_attributes(frames), rulebook)
+
+
+def packaging_rulebook(rulebook: Rulebook, overrides: dict[str, Any] | None) -> Rulebook:
+    """The rulebook with the plan's own package minimums. A parameter that decides which routes are
+    open is the valuation's to apply: changing it here would plan on verdicts judged by another rule."""
+    if not overrides:
+        return rulebook
+    packaging = {c.min_accounts_param for c in rulebook.channels.values() if c.min_accounts_param}
+    for name in overrides:
+        if name in rulebook.parameters and name not in packaging:
+            raise DomainError(f"eligibility parameter {name!r} decides which routes are open to a loan: set it "
+                              "when valuing (nplhub value --rules FILE), so that valuation and plan judge by the "
+                              f"same rulebook; a plan may change only the package minimums ({', '.join(sorted(packaging))})")
+    return rulebook.with_parameters(overrides, source="set for this plan")
 
 
 def months_between(start: date, end: date) -> float:
@@ -87,12 +105,11 @@ def plan_disposal(uow: AbstractUnitOfWork, constraints: PlanConstraints | None =
     """Plan the portfolio of the latest valuation run, store the plan, return its summary and assignments."""
     inputs = inputs or load_inputs(uow)
     constraints = constraints or PlanConstraints()
-    rulebook = Rulebook.load(overrides=rule_overrides)
+    rulebook = packaging_rulebook(inputs.rulebook, rule_overrides)
     option_set = build_options(inputs.route_values, inputs.loans, rulebook, constraints)
     result = optimise(option_set, constraints, time_limit=time_limit)
     out = result.to_dict()
     out["unplanned_loans"] = int(len(option_set.unplanned))
-    out["rule_overrides"] = rule_overrides_of(inputs.route_values, option_set)
     plan = StoredPlan(
         plan_id=uuid.uuid4().hex[:16], snapshot_id=inputs.snapshot_id, created_at=datetime.now(UTC),
         status=result.status, method=result.method, objective_npv=result.objective_npv,
@@ -113,19 +130,6 @@ def plan_disposal(uow: AbstractUnitOfWork, constraints: PlanConstraints | None =
     return {"plan_id": plan.plan_id, "snapshot_id": plan.snapshot_id, **out}
 
 
-def rule_overrides_of(route_values: pd.DataFrame, option_set: OptionSet) -> dict[str, Any]:
-    """Loans whose valuation-best route the rulebook closes (the plan then uses the best route left)."""
-    ok = route_values[route_values["eligible"].astype(bool) & route_values["npv"].notna()]
-    best = ok.loc[ok.groupby("loan_id")["npv"].idxmax(), ["loan_id", "route"]]
-    verdict = option_set.verdicts.set_index(["loan_id", "route"])["eligible"]
-    keys = list(zip(best["loan_id"].astype(str), best["route"]))
-    closed = [k for k in keys if k in verdict.index and not bool(verdict[k])]
-    by_route: dict[str, int] = {}
-    for _, route in closed:
-        by_route[route] = by_route.get(route, 0) + 1
-    return {"count": len(closed), "by_route": by_route, "examples": [k[0] for k in closed[:5]]}
-
-
 def get_plan(uow: AbstractUnitOfWork, plan_id: str | None = None) -> tuple[StoredPlan, pd.DataFrame]:
     with uow:
         repo = uow.get(StrategyRepository)  # type: ignore[type-abstract]
@@ -142,7 +146,7 @@ def plan_packages(uow: AbstractUnitOfWork, plan_id: str | None = None, *, max_ac
     if not 0 < reserve_quantile < 1 or not 0 <= correlation <= 1 or max_accounts < 1:
         raise DomainError("reserve quantile must be in (0, 1), correlation in [0, 1], max accounts ≥ 1")
     plan, assignments = get_plan(uow, plan_id)
-    rulebook = Rulebook.load(overrides=rule_overrides)
+    rulebook = packaging_rulebook(latest_rulebook(uow, plan.snapshot_id), rule_overrides)
     rules = PackagingRules(min_accounts={c: rulebook.min_accounts(c) for c in rulebook.channels},
                            max_accounts=max_accounts, correlation=correlation, reserve_quantile=reserve_quantile)
     packages = build_packages(assignments, rules)
@@ -166,9 +170,8 @@ def write_report(uow: AbstractUnitOfWork, outdir: str | Path, plan_id: str | Non
     """The comparison report (traditional against innovative routes) as HTML and as an Excel workbook."""
     plan, assignments = get_plan(uow, plan_id)
     inputs = inputs or load_inputs(uow, plan.snapshot_id)
-    rulebook = Rulebook.load()
-    option_set = build_options(inputs.route_values, inputs.loans, rulebook)
-    tables = comparison_tables(option_set.options, assignments, plan, rulebook)
+    option_set = build_options(inputs.route_values, inputs.loans, inputs.rulebook)
+    tables = comparison_tables(option_set.options, assignments, plan, inputs.rulebook)
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     html = write_html(tables, out / f"strategy-report-{plan.plan_id}.html")
@@ -185,7 +188,7 @@ def demo_step(ctx: Any) -> dict[str, object]:
     # the bank's year: 85% of the legal budget and officers the unconstrained plan would use, bulk
     # packages of at least 3 accounts, and an NPL ratio 10% lower than the unconstrained plan reaches
     probe = make_constraints(inputs, npl_target=0.0)
-    options = build_options(inputs.route_values, inputs.loans, Rulebook.load(), probe)
+    options = build_options(inputs.route_values, inputs.loans, inputs.rulebook, probe)
     best = options.best_routes()
     removed = float(best["removable"].sum())
     ratio_best = (options.npl_balance - removed) / max(options.total_loans - removed, 1.0)

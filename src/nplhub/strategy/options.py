@@ -2,8 +2,11 @@
 
 Inputs are the valuation's route-value frame (one row per loan and route, `ROUTE_VALUE_COLUMNS`)
 and the loan-attribute frame built from the tape (`loan_attributes`). A route is an option for a
-loan only when the valuation says it is eligible *and* every eligibility rule of the rulebook
-holds; the reasons of both are kept for the loans' explanations.
+loan exactly when the valuation marks it eligible with a finite NPV: the valuation has already
+judged every route by the eligibility rulebook (`nplhub.valuation.eligibility`, the law, with each
+failed rule's reason and source) and by its own economic limits, so strategy does not judge the
+same rules a second time. From the rulebook strategy reads only the sale channels and their
+package minimums, for its own constraints and packages.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nplhub.domain.codes import Product
 from nplhub.domain.errors import DomainError
 from nplhub.strategy.constraints import PlanConstraints
 from nplhub.valuation import ROUTES
 from nplhub.valuation.eligibility import Rulebook
 
 NPL_CLASSES = ("substandard", "doubtful", "loss")
-RETAIL_PRODUCTS = ("mortgage", "consumer", "credit_card", "business_personal")
+RETAIL_PRODUCTS = tuple(str(p) for p in Product if p.is_retail)  # mortgage, consumer, credit_card, business_personal
 SIZE_BANDS = ((1_000_000.0, "small"), (10_000_000.0, "medium"), (float("inf"), "large"))
 
 LOAN_ATTRIBUTE_COLUMNS: tuple[str, ...] = (
@@ -109,7 +113,8 @@ class OptionSet:
 
 def build_options(route_values: pd.DataFrame, loans: pd.DataFrame, rulebook: Rulebook,
                   constraints: PlanConstraints | None = None) -> OptionSet:
-    """Join valuation, eligibility rules and loan attributes into the options a plan chooses from."""
+    """Join the valuation's verdicts and values with the loan attributes into the options a plan
+    chooses from; `rulebook` (the one the valuation judged by) gives the sale channels."""
     constraints = constraints or PlanConstraints()
     needed = ["loan_id", "route", "eligible", "reason", "npv", "gross_recovery", "costs", "months_to_recovery"]
     missing = [c for c in needed if c not in route_values.columns]
@@ -123,20 +128,13 @@ def build_options(route_values: pd.DataFrame, loans: pd.DataFrame, rulebook: Rul
     unknown_loans = set(rv["loan_id"]) - set(loans["loan_id"])
     if unknown_loans:
         raise DomainError(f"{len(unknown_loans)} valued loans are not in the tape, e.g. {sorted(unknown_loans)[:3]}")
-    rv = rv[rv["route"].isin(ROUTES)]
-    verdict = rulebook.evaluate(loans[loans["loan_id"].isin(rv["loan_id"].unique())])
-    merged = rv.merge(verdict, on=["loan_id", "route"], how="left", suffixes=("", "_rules"))
-    rules_ok = merged["eligible_rules"].fillna(True).astype(bool).to_numpy()
-    val_ok = merged["eligible"].fillna(False).astype(bool).to_numpy() & np.isfinite(
-        merged["npv"].astype(float).to_numpy())
-    merged["eligible"] = val_ok & rules_ok
-    v_text = merged["reason"].where(merged["reason"].notna() & (merged["reason"] != ""), "not eligible")
-    v_part = pd.Series(np.where(val_ok, "", "valuation: " + v_text.astype(str)), index=merged.index)
-    r_part = pd.Series(np.where(rules_ok, "", merged["reason_rules"].astype(str)), index=merged.index)
-    sep = np.where(~val_ok & ~rules_ok, "; ", "")
-    reasons = (v_part + sep + r_part).where(~(val_ok & rules_ok), None)
-    merged["reason"] = reasons
-    merged = merged.drop(columns=["eligible_rules", "reason_rules"])
+    merged = rv[rv["route"].isin(ROUTES)].reset_index(drop=True)
+    said_ok = merged["eligible"].fillna(False).astype(bool).to_numpy()
+    ok = said_ok & np.isfinite(merged["npv"].astype(float).to_numpy())
+    given = merged["reason"].where(merged["reason"].notna() & (merged["reason"] != ""), "not eligible")
+    merged["eligible"] = ok
+    merged["reason"] = pd.Series(np.where(said_ok, "the valuation gives no finite NPV", given.astype(str)),
+                                 index=merged.index).where(~ok, None)
     verdicts = merged[["loan_id", "route", "eligible", "reason"]].copy()
 
     any_ok = merged.groupby("loan_id")["eligible"].any()

@@ -2,7 +2,8 @@
 
 The shapes are the real ones (`LOAN_ATTRIBUTE_COLUMNS`, `ROUTE_VALUE_COLUMNS`); the numbers are
 drawn from simple, explicit distributions with a seed, so a plan can be checked and timed without
-the valuation engine. This is test data, not a model of recovery.
+the valuation engine. This is test data, not a model of recovery; its verdicts are the eligibility
+rulebook's, as the valuation's are.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import pandas as pd
 
 from nplhub.strategy.options import LOAN_ATTRIBUTE_COLUMNS, NPL_CLASSES, RETAIL_PRODUCTS, size_band
 from nplhub.valuation import ROUTE_VALUE_COLUMNS, ROUTES
+from nplhub.valuation.eligibility import Rulebook, default_rulebook
 
 # (mean gross recovery rate on the claim, months to the cash, cost share of the gross): assumptions.
 _ROUTE_SHAPE = {
@@ -69,8 +71,11 @@ def synthetic_loans(n: int, seed: int = 0, branches: int = 12) -> pd.DataFrame:
     return df[list(LOAN_ATTRIBUTE_COLUMNS)]
 
 
-def synthetic_route_values(loans: pd.DataFrame, seed: int = 0, discount_rate: float = 0.08) -> pd.DataFrame:
-    """One row per (loan, route) with NPV and its spread; every route eligible as far as value goes."""
+def synthetic_route_values(loans: pd.DataFrame, seed: int = 0, discount_rate: float = 0.08,
+                           rulebook: Rulebook | None = None) -> pd.DataFrame:
+    """One row per (loan, route) with NPV and its spread; a route is eligible where every rule of
+    `rulebook` (default: the packaged one) holds, as in the valuation, and has no values where not."""
+    verdicts = (rulebook or default_rulebook()).check(loans)
     rng = np.random.default_rng(seed + 1)
     n = len(loans)
     claim = loans["claim"].to_numpy(dtype=float)
@@ -85,9 +90,12 @@ def synthetic_route_values(loans: pd.DataFrame, seed: int = 0, discount_rate: fl
         costs = gross * cost_share + (claim * 0.002 if route != "write_off" else 0.0)
         npv = gross / (1 + discount_rate) ** (m / 12) - costs
         spread = np.abs(npv) * 0.25 + claim * 0.01
+        ok = verdicts[route].eligible
         frames.append(pd.DataFrame({
-            "loan_id": loans["loan_id"].to_numpy(), "route": route, "eligible": True, "reason": None,
-            "claim": claim, "npv": npv, "gross_recovery": gross, "costs": costs, "months_to_recovery": m,
-            "irr": np.nan, "p10": npv - 1.2816 * spread, "p50": npv, "p90": npv + 1.2816 * spread,
+            "loan_id": loans["loan_id"].to_numpy(), "route": route, "eligible": ok, "reason": verdicts[route].reasons(),
+            "claim": claim, **{k: np.where(ok, v, np.nan) for k, v in (
+                ("npv", npv), ("gross_recovery", gross), ("costs", costs), ("months_to_recovery", m))},
+            "irr": np.nan, **{k: np.where(ok, v, np.nan) for k, v in (
+                ("p10", npv - 1.2816 * spread), ("p50", npv), ("p90", npv + 1.2816 * spread))},
         }))
     return pd.concat(frames, ignore_index=True)[list(ROUTE_VALUE_COLUMNS)]
