@@ -8,6 +8,7 @@ offending cells, at most `MAX_PER_GROUP` per (table, column, code) plus one line
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -28,6 +29,8 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "money": pa.float64(), "number": pa.float64(), "rate": pa.float64(), "int": pa.int64(),
     "date": pa.date32(), "bool": pa.bool_(),
 }
+
+PARSE_THREADS = 2  # tables typed at once; Arrow's compute kernels run without the GIL
 
 
 def arrow_type(spec: FieldSpec) -> pa.DataType:
@@ -77,6 +80,13 @@ def validate_tape(raw: RawTape, *, keep_text: bool = False) -> ValidatedTape:
     meta = validate_meta(raw.meta, log)
     result = ValidatedTape(source=raw.source, container=raw.container, sha256=raw.sha256, meta=meta)
     unreadable = {i.table for i in raw.issues if i.is_error}
+    present = [name for name in TABLE_ORDER if tables.get(name) is not None]
+    # Tables are typed on two threads (Arrow's kernels release the GIL), each into its own log;
+    # the logs are merged in table order, so the issues come out as from one thread.
+    logs = {name: IssueLog() for name in present}
+    with ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="nplhub-validate") as pool:
+        typed_tables = dict(zip(present, pool.map(
+            lambda name: validate_table(TABLES[name], tables[name], logs[name]), present)))
     for name in TABLE_ORDER:
         spec = TABLES[name]
         table = tables.get(name)
@@ -85,15 +95,25 @@ def validate_tape(raw: RawTape, *, keep_text: bool = False) -> ValidatedTape:
                 log.add(error("MISSING_TABLE", f"the tape has no {name} table ({spec.label_zh}); it is required",
                               table=name))
             continue
-        typed = validate_table(spec, table, log)
+        log.issues.extend(logs[name].issues)
+        log.flagged.extend(logs[name].flagged)
+        typed = typed_tables[name]
         if typed is not None:
             result.tables[name] = typed
             result.rows[name] = table.row_numbers()
             if keep_text:
                 result.text[name] = table
-    check_cross_table(result.tables, result.rows, log, meta.cutoff_date if meta else None)
-    check_findings(result.tables, result.rows, log, meta.cutoff_date if meta else None)
-    _check_id_numbers(result.tables, result.rows, log)
+    cutoff = meta.cutoff_date if meta else None
+    checks = {"cross": IssueLog(), "findings": IssueLog(), "ids": IssueLog()}
+    with ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="nplhub-validate") as pool:
+        done = [pool.submit(check_cross_table, result.tables, result.rows, checks["cross"], cutoff),
+                pool.submit(check_findings, result.tables, result.rows, checks["findings"], cutoff),
+                pool.submit(_check_id_numbers, result.tables, result.rows, checks["ids"])]
+        for future in done:
+            future.result()
+    for part in checks.values():  # in the order the checks ran in before they ran at once
+        log.issues.extend(part.issues)
+        log.flagged.extend(part.flagged)
     result.issues = log.issues
     result.flagged = log.flagged
     return result
