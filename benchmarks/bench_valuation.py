@@ -7,7 +7,7 @@
    loan frame (collateral indexed, haircut, allocated; guarantees) and valued on every route;
    Monte Carlo (1,000 paths) for the top decile of loans by claim.
 2. The peer: a per-loan Python loop over plain floats implementing the same formulas (every
-   route's eligibility and expected cash flows, then the Monte Carlo paths one by one with the
+   route's eligibility, the rulebook's conditions evaluated loan by loan, and expected cash flows, then the Monte Carlo paths one by one with the
    engine's own random draws, every route), run on a sample; the numbers are compared with the engine's for
    the same loans, and the loop's time per loan is scaled to the portfolio for the ratio.
 3. The same valuation on a Dask LocalCluster with two single-threaded worker processes; the
@@ -23,6 +23,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from nplhub.domain.codes import RETAIL_PRODUCTS
 from nplhub.valuation import ROUTES
 from nplhub.valuation.assumptions import AssumptionSet, load_assumptions
 from nplhub.valuation.engine import bulk_package_count, value_routes
@@ -45,8 +46,37 @@ def timed(fn, *args, **kwargs):
 # ---------------------------------------------------------------------------------------------
 # The peer: one loan at a time, plain Python floats.
 # ---------------------------------------------------------------------------------------------
+RETAIL = {str(p) for p in RETAIL_PRODUCTS}
+
+
+def holds(cond: dict, L: dict, params: dict) -> bool:
+    """One rule condition for one loan (the grammar of the rulebook), in plain Python."""
+    if "all" in cond:
+        return all(holds(sub, L, params) for sub in cond["all"])
+    if "any" in cond:
+        return any(holds(sub, L, params) for sub in cond["any"])
+    if "not" in cond:
+        return not holds(cond["not"], L, params)
+    if "param" in cond:
+        return bool(params[cond["param"]]) == bool(cond.get("is", True))
+    x = L[cond["field"]]
+
+    def limit(raw: object) -> float:
+        return float(params[raw["param"]]) if isinstance(raw, dict) else float(raw)  # type: ignore[arg-type]
+
+    if "in" in cond:
+        return x in cond["in"]
+    if "not_in" in cond:
+        return x not in cond["not_in"]
+    if "le" in cond:
+        return float(x) <= limit(cond["le"])
+    if "ge" in cond:
+        return float(x) >= limit(cond["ge"])
+    return bool(x) == bool(cond["is"])
+
+
 class LoopValuer:
-    def __init__(self, a: AssumptionSet, rate: float, package_count: int) -> None:
+    def __init__(self, a: AssumptionSet, rate: float, package_count: dict[str, int]) -> None:
         self.a, self.rate, self.package_count = a, rate, package_count
         self.v = a.value
         self.instalment, self.balance = restructuring_schedule(int(a.value("restructuring.term_months")),
@@ -79,29 +109,34 @@ class LoopValuer:
         return base * mult * (1.0 + self.v("restructuring.redefault_age_slope") * max(L["days_past_due"] / 365.0, 0.0))
 
     def eligibility(self, L: dict) -> dict[str, str | None]:
+        """Per route, what closes it, in the engine's order: a zero claim, the first rule of the
+        rulebook the loan fails (each condition evaluated for this one loan in plain Python), then
+        the route's own limits (nothing to auction, policy limits, the batch channel's minimum)."""
         v, c, ins = self.v, L["claim"], L["insolvency_status"]
+        book = self.a.rulebook
+        facts = dict(L, is_retail_product=L["product"] in RETAIL, has_collateral=L["collateral_count"] > 0)
         out: dict[str, str | None] = {}
         for route in ROUTES:
-            reason = None
-            if c <= 0:
-                reason = "zero"
-            elif route == "collection" and ins == "liquidated":
-                reason = "liquidated"
-            elif route == "restructuring" and (ins in ("bankruptcy", "liquidated") or L["written_off"]
-                                               or L["restructure_count"] >= v("restructuring.max_prior_restructurings")
-                                               or L["days_past_due"] > v("restructuring.max_days_past_due")
-                                               or L["legal_status"] in ("bankruptcy_claim", "closed")
-                                               or L["reported_class"] == "loss"):
-                reason = "closed"
-            elif route == "bulk_transfer":
-                pilot = L["product"] in v("transfer.pilot_retail_products") and L["collateral_count"] == 0
-                if (L["counterparty_type"] == "individual" and not pilot) or \
-                        self.package_count < v("transfer.minimum_package"):
-                    reason = "closed"
-            elif route == "single_transfer" and L["counterparty_type"] == "individual" or route == "judicial_auction" and (L["collateral_reference"] <= 0 or ins in ("bankruptcy", "liquidated")) or route == "debt_to_equity" and (L["counterparty_type"] != "corporate" or ins == "liquidated"
-                                                or c < v("debt_to_equity.minimum_claim")) or route == "write_off" and (L["days_past_due"] < v("write_off.minimum_days_past_due")
-                                           and ins not in ("bankruptcy", "liquidated") and not L["written_off"]):
-                reason = "closed"
+            reason = "zero" if c <= 0 else next(
+                (rule.id for rule in book.rules
+                 if rule.applies_to(route) and not holds(rule.requires, facts, book.parameters)), None)
+            if reason is None:
+                if route == "collection" and ins == "liquidated":
+                    reason = "liquidated"
+                elif route == "restructuring" and (L["restructure_count"] >= v("restructuring.max_prior_restructurings")
+                                                   or L["days_past_due"] > v("restructuring.max_days_past_due")
+                                                   or L["legal_status"] in ("bankruptcy_claim", "closed")
+                                                   or L["reported_class"] == "loss"):
+                    reason = "no capacity"
+                elif route == "bulk_transfer":
+                    retail = facts["is_retail_product"] or L["counterparty_type"] == "individual"
+                    channel = "pilot_retail_batch" if retail else "amc_batch"
+                    if self.package_count[channel] < book.min_accounts(channel):
+                        reason = "package"
+                elif route == "judicial_auction" and L["collateral_reference"] <= 0:
+                    reason = "no collateral"
+                elif route == "debt_to_equity" and c < v("debt_to_equity.minimum_claim"):
+                    reason = "small"
             out[route] = reason
         return out
 
@@ -312,6 +347,12 @@ def main() -> None:
     t_loop = time.perf_counter() - start
     per_loan_loop = t_loop / len(records)
     engine_npv = frame.set_index(["loan_id", "route"])["npv"]
+    engine_reason = frame.set_index(["loan_id", "route"])["reason"]
+    rule_ids = {rule.id for rule in a.rulebook.rules}
+    for rec in records:  # the rule that closes a route: the loop's and the engine's are the same rule
+        for route, why in loop.eligibility(rec).items():
+            if why in rule_ids and f"[{why};" not in str(engine_reason.loc[(rec["loan_id"], route)]):
+                raise SystemExit(f"closing rule differs for {rec['loan_id']} {route}: {why}")
     worst = 0.0
     for rec, vals in zip(records, loop_values):
         for route, x in vals.items():
