@@ -39,6 +39,12 @@ class RiskInputError(DomainError):
     """Input the risk use cases reject: a bad file, an unknown method, a date without data."""
 
 
+def latest_snapshot_id(uow: AbstractUnitOfWork) -> str | None:
+    """The id of the latest imported snapshot (one indexed query), or None before any import."""
+    with uow:
+        return uow.get(SnapshotReader).latest_snapshot_id()  # type: ignore[type-abstract]
+
+
 def load_snapshot(uow: AbstractUnitOfWork, snapshot_id: str | None = None,
                   tables: Sequence[str] = SNAPSHOT_TABLES) -> tuple[str, dict[str, pd.DataFrame]]:
     with uow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +52,35 @@ def overview(platform: Platform, lang: str) -> list[Section]:
     return sections
 
 
+# A snapshot never changes once imported (a re-issued tape is a new version), so the risk page of
+# a snapshot is computed once per language and kept: the classification, hidden-NPL and migration
+# analytics take seconds on a demo book, the cache lookup one indexed query.
+_RISK_PAGES: dict[tuple[str, str, str], list[Section]] = {}
+_RISK_PAGES_KEPT = 8
+
+
 def risk(platform: Platform, lang: str) -> list[Section]:
+    from nplhub.services.risk import latest_snapshot_id
+
+    sid = latest_snapshot_id(platform.uow())
+    if sid is None:
+        return []
+    key = (str(platform.settings.database_url), sid, lang)
+    if key not in _RISK_PAGES:
+        if len(_RISK_PAGES) >= _RISK_PAGES_KEPT:
+            _RISK_PAGES.pop(next(iter(_RISK_PAGES)))
+        _RISK_PAGES[key] = _risk_sections(platform, sid, lang)
+    return [dataclasses.replace(section) for section in _RISK_PAGES[key]]
+
+
+def _risk_sections(platform: Platform, sid: str, lang: str) -> list[Section]:
     import pandas as pd
 
     from nplhub.services.risk import classify_tables, hidden_npl_report, load_snapshot, metrics_between
 
     zh = lang == "zh"
     try:
-        sid, tables = load_snapshot(platform.uow())
+        sid, tables = load_snapshot(platform.uow(), sid)
     except NotFound:
         return []
     result = classify_tables(tables)
