@@ -448,13 +448,13 @@ class _Fields:
         return self.loans[name]
 
     def isin(self, name: str, values: Sequence[Any]) -> Mask:
-        if name not in self._codes:
-            codes, uniques = pd.factorize(self._column(name).astype("object"), use_na_sentinel=False)
+        if name not in self._codes:  # a missing value gets code -1, which the table's last entry answers
+            codes, uniques = pd.factorize(self._column(name).astype("object"))
             self._codes[name] = (codes, np.asarray(uniques, dtype=object))
         codes, uniques = self._codes[name]
         wanted = set(values)
         table = np.fromiter((u in wanted for u in uniques), dtype=bool, count=len(uniques))
-        return table[codes] if len(uniques) else np.zeros(self.n, dtype=bool)
+        return np.append(table, False)[codes]
 
     def number(self, name: str) -> npt.NDArray[np.float64]:
         return pd.to_numeric(self._column(name), errors="coerce").to_numpy("float64")
