@@ -121,6 +121,7 @@ class RouteVerdict:
     route: str
     failures: tuple[tuple[Rule, Mask], ...]
     n: int
+    facts: LoanFacts | None = field(default=None, compare=False, repr=False)  # what the rules read
 
     @property
     def eligible(self) -> Mask:
@@ -214,9 +215,9 @@ class Rulebook:
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     # -- evaluation ----------------------------------------------------------------------------
-    def check(self, loans: pd.DataFrame, routes: Sequence[str] = ROUTES) -> dict[str, RouteVerdict]:
+    def check(self, loans: pd.DataFrame | LoanFacts, routes: Sequence[str] = ROUTES) -> dict[str, RouteVerdict]:
         """Per route, which loans fail which of its rules; each field is read once for all routes."""
-        fields = _Fields(loans)
+        fields = loans if isinstance(loans, LoanFacts) else LoanFacts(loans)
         cache: dict[str, Mask] = {}
         out = {}
         for route in routes:
@@ -226,7 +227,7 @@ class Rulebook:
                     if rule.id not in cache:
                         cache[rule.id] = ~_evaluate(rule.requires, fields, self.parameters)
                     failures.append((rule, cache[rule.id]))
-            out[route] = RouteVerdict(route, tuple(failures), len(loans))
+            out[route] = RouteVerdict(route, tuple(failures), fields.n, fields)
         return out
 
     def evaluate(self, loans: pd.DataFrame, routes: tuple[str, ...] = ROUTES) -> pd.DataFrame:
@@ -237,15 +238,17 @@ class Rulebook:
                   for route in routes]
         return pd.concat(frames, ignore_index=True)
 
-    def channel_of(self, loans: pd.DataFrame, route: str) -> npt.NDArray[np.object_]:
+    def channel_of(self, loans: pd.DataFrame | LoanFacts, route: str) -> npt.NDArray[np.object_]:
         """The sale channel each loan would use on `route` (bulk: AMC batch or pilot personal batch)."""
-        fields = _Fields(loans)
+        fields = loans if isinstance(loans, LoanFacts) else LoanFacts(loans)
         retail = fields.flag("is_retail_product") | fields.isin("counterparty_type", ["individual"])
         if route == "bulk_transfer":
-            return np.where(retail, "pilot_retail_batch", "amc_batch").astype(object)
+            out = np.full(fields.n, "amc_batch", dtype=object)
+            out[retail] = "pilot_retail_batch"
+            return out
         if route == "single_transfer":
-            return np.full(len(loans), "pilot_single_corporate", dtype=object)
-        return np.full(len(loans), "", dtype=object)
+            return np.full(fields.n, "pilot_single_corporate", dtype=object)
+        return np.full(fields.n, "", dtype=object)
 
     def channels_of_route(self, route: str) -> tuple[Channel, ...]:
         return tuple(c for c in self.channels.values() if c.route == route)
@@ -433,8 +436,9 @@ def _plain(value: Any) -> Any:
 
 
 # -- evaluation helpers ------------------------------------------------------------------------
-class _Fields:
-    """Columns of a loan frame as the rules read them; text columns are factorised once."""
+class LoanFacts:
+    """The columns of a loan frame as rules read them, each read once: text columns are factorised
+    on first use and every `in` test is then a lookup on the codes; derived flags are kept."""
 
     def __init__(self, loans: pd.DataFrame) -> None:
         self.loans = loans
@@ -477,7 +481,7 @@ def _threshold(raw: Any, params: Mapping[str, Any]) -> float:
     return float(raw)
 
 
-def _evaluate(cond: Mapping[str, Any], fields: _Fields, params: Mapping[str, Any]) -> Mask:
+def _evaluate(cond: Mapping[str, Any], fields: LoanFacts, params: Mapping[str, Any]) -> Mask:
     n = fields.n
     if "all" in cond:
         out = np.ones(n, dtype=bool)

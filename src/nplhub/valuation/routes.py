@@ -79,12 +79,17 @@ class _Closer:
         self.eligible &= ~m
 
 
-def _base_closer(loans: pd.DataFrame, a: AssumptionSet, route: str, legal: LegalVerdicts | None) -> _Closer:
-    """A zero claim first, then every rule of the route in rulebook order (`legal`, or checked here)."""
+def _verdict(loans: pd.DataFrame, a: AssumptionSet, route: str, legal: LegalVerdicts | None) -> RouteVerdict:
+    """The rulebook's verdict on the route: from `legal` (all routes at once), or checked here."""
+    return legal[route] if legal is not None and route in legal else a.rulebook.check(loans, (route,))[route]
+
+
+def _base_closer(loans: pd.DataFrame, a: AssumptionSet, route: str, legal: LegalVerdicts | None,
+                 verdict: RouteVerdict | None = None) -> _Closer:
+    """A zero claim first, then every rule of the route in rulebook order."""
     closer = _Closer(len(loans))
     closer.close(loans["claim"].to_numpy("float64") <= 0.0, "the claim is zero: nothing left to recover")
-    verdict = legal[route] if legal is not None and route in legal else a.rulebook.check(loans, (route,))[route]
-    for rule, failed in verdict.failures:
+    for rule, failed in (verdict or _verdict(loans, a, route, legal)).failures:
         closer.close(failed, rule.text)
     return closer
 
@@ -181,8 +186,9 @@ def batch_accounts(loans: pd.DataFrame, a: AssumptionSet, *,
                    legal: LegalVerdicts | None = None) -> dict[str, int]:
     """Per batch channel of the rulebook, the loans its rules let into a batch transfer (before the
     channel's minimum number of accounts): the count the minimum is judged on."""
-    closer = _base_closer(loans, a, "bulk_transfer", legal)
-    channel = a.rulebook.channel_of(loans, "bulk_transfer")
+    verdict = _verdict(loans, a, "bulk_transfer", legal)
+    closer = _base_closer(loans, a, "bulk_transfer", legal, verdict)
+    channel = a.rulebook.channel_of(verdict.facts or loans, "bulk_transfer")
     return {c.code: int((closer.eligible & (channel == c.code)).sum())
             for c in a.rulebook.channels_of_route("bulk_transfer")}
 
@@ -194,9 +200,10 @@ def bulk_transfer(loans: pd.DataFrame, a: AssumptionSet, *, legal: LegalVerdicts
     Who may go into a batch is the rulebook's; a channel whose eligible accounts (`package_count`:
     portfolio-wide, from `batch_accounts`; counted in `loans` when None) are fewer than its
     minimum is closed to all its loans."""
-    closer = _base_closer(loans, a, "bulk_transfer", legal)
+    verdict = _verdict(loans, a, "bulk_transfer", legal)
+    closer = _base_closer(loans, a, "bulk_transfer", legal, verdict)
     book = a.rulebook
-    channel = book.channel_of(loans, "bulk_transfer")
+    channel = book.channel_of(verdict.facts or loans, "bulk_transfer")
     counts: PackageCount = batch_accounts(loans, a, legal=legal) if package_count is None else package_count
     for spec in book.channels_of_route("bulk_transfer"):
         minimum = book.min_accounts(spec.code)
