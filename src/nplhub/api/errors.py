@@ -17,7 +17,11 @@ def install_error_handlers(app: FastAPI) -> None:
             status = 404
         elif isinstance(exc, Conflict | InvalidTransition):
             status = 409
-        return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=status)
+        body = {"detail": str(exc), "error": type(exc).__name__}
+        code = getattr(exc, "code", None)   # a refused bid names its rule (below_minimum, not_registered, ...)
+        if isinstance(code, str):
+            body["code"] = code
+        return JSONResponse(body, status_code=status)
 
     @app.exception_handler(LedgerError)
     async def _ledger_error(request: Request, exc: LedgerError) -> JSONResponse:

@@ -49,6 +49,24 @@ class BidRejected(DomainError):
         self.code = code
 
 
+FEN = Decimal("0.01")
+MAX_BID = Decimal("9999999999999999.99")   # the largest amount the platform keeps: 18 digits, 2 decimals
+
+
+def check_bid_amount(amount: Decimal, what: str = "bid") -> None:
+    """A bid (or a proxy maximum) is an amount of yuan in whole fen that the platform can keep exactly:
+    a price with a third decimal would be rounded when stored while the ledger kept it unrounded, and
+    one beyond the money columns could not be stored at all. (Whether it is high enough is the engine's
+    rule; a buy-now or Dutch taker's amount is not used.)"""
+    if not amount.is_finite():
+        raise BidRejected("amount", f"a {what} must be a finite amount of yuan, got {amount}")
+    if abs(amount) > MAX_BID:
+        raise BidRejected("amount", f"a {what} of {amount} exceeds the largest amount the platform keeps, "
+                                    f"{MAX_BID:,} yuan")
+    if amount % FEN:
+        raise BidRejected("amount", f"a {what} is in yuan with at most two decimals (whole fen), got {amount}")
+
+
 @dataclass(frozen=True)
 class AuctionRules:
     format: AuctionFormat

@@ -12,6 +12,9 @@ Bid times are the server's arrival times (网拍规定 第20条), stamped when t
 in queue order. The row lock is still taken per batch, so direct `place_bid` writers in other
 processes stay correct beside a sequencer.
 
+A lot's worker retires once its queue has been empty for `idle_timeout` seconds (the next bid starts
+a new one), so a lot whose bidding ended, or a listing id that names no lot, keeps no thread alive.
+
 Pipelined flush (`pipelined=True`, the default): on PostgreSQL a batch commits with
 `synchronous_commit = off`, so the row lock is released without waiting for the disk, and the next
 batch starts at once; a flusher thread then commits a transaction that waits for the log flush (which
@@ -46,11 +49,12 @@ class BidSequencer:
     """Serialises and batches the bids of each lot; `submit` blocks until the bid is committed."""
 
     def __init__(self, uow_factory: Callable[..., Any], *, clock: Clock = utc_now, max_batch: int = 500,
-                 pipelined: bool = True) -> None:
+                 pipelined: bool = True, idle_timeout: float = 5.0) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.max_batch = max_batch
         self.pipelined = pipelined
+        self.idle_timeout = idle_timeout
         self._awaiting: list[_Pending] = []
         self._flush_cv = threading.Condition()
         self._flusher: threading.Thread | None = None
@@ -86,7 +90,12 @@ class BidSequencer:
 
     def _run(self, listing_id: str, q: queue.SimpleQueue[_Pending | None]) -> None:
         while True:
-            first = q.get()
+            try:
+                first = q.get(timeout=self.idle_timeout)
+            except queue.Empty:
+                if self._retire(listing_id, q):
+                    return
+                continue
             if first is None:
                 return
             batch = [first]
@@ -103,6 +112,18 @@ class BidSequencer:
             self._process(listing_id, batch)
             if stop:
                 return
+
+    def _retire(self, listing_id: str, q: queue.SimpleQueue[_Pending | None]) -> bool:
+        """Drop an idle lot's queue and worker; False when a bid came in meanwhile. `submit` queues
+        under the same lock, so a bid either is in the queue now or will find no queue and start a
+        new worker: none is left behind in a retired queue."""
+        with self._lock:
+            if not q.empty():
+                return False
+            if self._queues.get(listing_id) is q:
+                del self._queues[listing_id]
+                del self._workers[listing_id]
+            return True
 
     def _process(self, listing_id: str, batch: list[_Pending]) -> None:
         deferred = False
@@ -163,7 +184,8 @@ class BidSequencer:
             self._closed = True
             for q in self._queues.values():
                 q.put(None)
-        for w in self._workers.values():
+            workers = list(self._workers.values())   # idle workers may retire meanwhile
+        for w in workers:
             w.join()
         with self._flush_cv:
             self._flush_cv.notify_all()

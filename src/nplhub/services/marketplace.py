@@ -36,6 +36,7 @@ from nplhub.marketplace.auction import (
     LotState,
     LotStatus,
     Result,
+    check_bid_amount,
     close,
     submit,
 )
@@ -377,6 +378,10 @@ def apply_bids(uow: AbstractUnitOfWork, listing_id: str, requests: Sequence[BidR
             try:
                 if req.amount is None and req.max_amount is None:
                     raise BidRejected("amount", "a bid needs an amount or a maximum (proxy bid)")
+                if req.amount is not None:
+                    check_bid_amount(req.amount)
+                if req.max_amount is not None:
+                    check_bid_amount(req.max_amount, "maximum (proxy bid)")
                 reg = regs.get(req.bidder_id)
                 if reg is None or reg.bidder_code is None:
                     raise BidRejected("not_registered",
