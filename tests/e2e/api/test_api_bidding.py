@@ -326,3 +326,24 @@ def test_a_burst_of_concurrent_bids_loses_no_update_and_the_ledger_holds_exactly
     last = market.ledger_entry(size + len(stored) - 1)
     assert (last["seq"], last["bidder_id"], Decimal(last["amount"])) == (
         stored[-1].seq, stored[-1].bidder_id, stored[-1].amount)
+
+
+@pytest.mark.parametrize("amount,max_amount", [(None, None), ("1000000", "1500000")])
+def test_a_bid_must_be_either_an_amount_or_a_proxy_maximum(market, amount, max_amount):
+    before = market.snapshot()
+    response = market.bid("INV-A", amount, max_amount)
+    assert response.status_code == 422
+    assert "exactly one of amount" in response.text
+    assert market.snapshot() == before
+
+
+def test_a_bid_not_confirmed_in_time_answers_503_and_asks_the_bidder_to_look_before_retrying(market, monkeypatch):
+    sequencer = market.client.app.state.bids
+
+    def too_slow(*args, **kwargs):
+        raise TimeoutError("bid not committed within 30 s")
+
+    monkeypatch.setattr(sequencer, "submit", too_slow)
+    response = market.bid("INV-A", "1000000")
+    assert response.status_code == 503
+    assert "check the listing before bidding again" in response.json()["detail"]
