@@ -8,6 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests search the same examples on every run (derandomised, seeded by the test's name), so
+# the suite that decides whether a change lands gives the same verdict twice. To search afresh, as a
+# developer hunting for new counterexamples: HYPOTHESIS_PROFILE=explore make test (or pytest).
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("explore", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 PG_ADMIN_URL = os.environ.get("NPLHUB_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

@@ -36,8 +36,13 @@ def quantlib_figures(settlement: date, dates, flows, paid, principal):
     return y, mac, mod, conv, wal
 
 
+# Cash amounts are whole fen (a tranche pays no 1e-257 yuan), one flow per day, and the face
+# (principal paid) over 1,000 yuan: without these Hypothesis found a face of 8.7e-257 after two
+# flows on one day were merged, whose 490% yield QuantLib's solver does not reach from its guess.
+fen = st.integers(0, 500_000_000).map(lambda c: c / 100)
 flows_strategy = st.lists(
-    st.tuples(st.integers(30, 2000), st.floats(0, 5e6), st.floats(0, 3e5)), min_size=1, max_size=24,
+    st.tuples(st.integers(30, 2000), fen, st.integers(0, 30_000_000).map(lambda c: c / 100)),
+    min_size=1, max_size=24, unique_by=lambda row: row[0],
 ).filter(lambda xs: sum(p for _, p, _ in xs) > 1000)
 
 
