@@ -49,10 +49,18 @@ def dask_client(address: str) -> Iterator[Any]:
         with Client(address) as client:
             yield client
         return
-    with dask.config.set(WORKER_CONFIG), LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-            memory_limit=0) as cluster, Client(cluster) as client:
-        yield client
+    # A nanny also writes its pre-spawn variables into this process's environment, where every
+    # later worker process inherits them: an earlier cluster in this process leaves the variable
+    # set. It is taken out while this cluster lives.
+    inherited = os.environ.pop(TRIM_VARIABLE, None)
+    try:
+        with dask.config.set(WORKER_CONFIG), LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                memory_limit=0) as cluster, Client(cluster) as client:
+            yield client
+    finally:
+        if inherited is not None:
+            os.environ[TRIM_VARIABLE] = inherited
 
 
 def _trim_setting() -> str | None:

@@ -16,19 +16,25 @@ def test_local_addresses_name_a_number_of_workers() -> None:
             local_workers(bad)
 
 
-def test_a_local_cluster_has_the_workers_asked_for_without_the_trim_threshold() -> None:
+def test_a_local_cluster_has_the_workers_asked_for_without_the_trim_threshold(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("distributed")
     import os
 
+    # as an earlier Dask cluster in the same process leaves it (its nanny writes it into os.environ)
+    monkeypatch.setenv(TRIM_VARIABLE, "65536")
     with dask_client("local:2") as client:
         assert len(client.scheduler_info()["workers"]) == 2
         assert set(client.run(lambda: os.environ.get(TRIM_VARIABLE)).values()) == {None}
         assert worker_warnings(client) == []
+    assert os.environ[TRIM_VARIABLE] == "65536"  # given back afterwards
 
 
-def test_workers_started_with_the_trim_threshold_are_named() -> None:
+def test_workers_started_with_the_trim_threshold_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
     distributed = pytest.importorskip("distributed")
     import dask
+
+    monkeypatch.delenv(TRIM_VARIABLE, raising=False)  # the nanny leaks it into os.environ: undone after
 
     # Dask's default: the nanny sets MALLOC_TRIM_THRESHOLD_=65536 before it starts each worker
     with dask.config.set({f"distributed.nanny.pre-spawn-environ.{TRIM_VARIABLE}": 65536}), \
