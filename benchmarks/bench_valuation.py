@@ -10,8 +10,10 @@
    route's eligibility, the rulebook's conditions evaluated loan by loan, and expected cash flows, then the Monte Carlo paths one by one with the
    engine's own random draws, every route), run on a sample; the numbers are compared with the engine's for
    the same loans, and the loop's time per loan is scaled to the portfolio for the ratio.
-3. The same valuation on a Dask LocalCluster with two single-threaded worker processes; the
-   frames must be identical (same seed), and the time is compared with the in-process run.
+3. The same valuation on a Dask LocalCluster with two single-threaded worker processes, started as
+   `nplhub value --dask local:2` starts them (without Dask's MALLOC_TRIM_THRESHOLD_; with it:
+   `--dask-default-env`); the frames must be identical (same seed), and the time is compared with
+   the in-process run.
 """
 
 from __future__ import annotations
@@ -316,6 +318,8 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=2000, help="loans valued by the Python loop")
     parser.add_argument("--mc-sample", type=int, default=20, help="simulated loans valued by the Python loop")
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--dask-default-env", action="store_true",
+                        help="start the workers with Dask's MALLOC_TRIM_THRESHOLD_=65536 (for comparison)")
     args = parser.parse_args()
     n = args.loans or (50_000 if args.quick else 1_000_000)
     a = load_assumptions()
@@ -397,23 +401,23 @@ def main() -> None:
 
     if args.no_dask:
         return
-    from distributed import Client, LocalCluster
-
+    from nplhub.services.valuation_cluster import TRIM_VARIABLE, WORKER_CONFIG, dask_client
     from nplhub.valuation.distributed import value_portfolio_dask
 
     local, t_local = timed(value_portfolio, loans, a, seed=SEED, paths=args.paths)
+    if args.dask_default_env:  # Dask's own worker environment, MALLOC_TRIM_THRESHOLD_=65536 included
+        WORKER_CONFIG[f"distributed.nanny.pre-spawn-environ.{TRIM_VARIABLE}"] = 65536
     started = time.perf_counter()
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      memory_limit=0) as cluster, Client(cluster) as client:
+    with dask_client("local:2") as client:  # the CLI's `nplhub value --dask local:2`
         t_start = time.perf_counter() - started
         remote, t_dask = timed(value_portfolio_dask, loans, a, client, seed=SEED, paths=args.paths)
     same = local.equals(remote)
-    print(f"  in process (routes + Monte Carlo): {t_local:.1f} s; Dask, 2 workers: {t_dask:.1f} s "
+    label = "Dask's default worker environment" if args.dask_default_env else f"without {TRIM_VARIABLE}"
+    print(f"  in process (routes + Monte Carlo): {t_local:.1f} s; Dask, 2 workers ({label}): {t_dask:.1f} s "
           f"(cluster start {t_start:.1f} s, not counted); ratio Dask / in process {t_dask / t_local:.2f}; "
           f"identical frames: {same}")
     if not same:
         pd.testing.assert_frame_equal(local, remote)
-
 
 if __name__ == "__main__":
     main()

@@ -68,7 +68,8 @@ def value(
     discount_rate: float | None = RATE,
     calibrate: bool = typer.Option(False, "--calibrate", help="Blend in recovery models learnt from disposals."),
     method: str = METHOD,
-    dask: str | None = typer.Option(None, "--dask", help="Dask scheduler address (default: in process)."),
+    dask: str | None = typer.Option(
+        None, "--dask", help="Dask scheduler address, or local:N for N worker processes here (default: in process)."),
     all_loans: bool = typer.Option(False, "--all-loans",
                                    help="Value performing loans too (default: non-performing, > 90 dpd, written off)."),
 ) -> None:

@@ -9,6 +9,7 @@ event per run or model fit. The latest run of a snapshot is what other areas rea
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -77,6 +78,13 @@ class ValuationOptions:
             raise ValuationInputError(f"top share = {self.top_share}: must be between 0 and 1")
         if self.discount_rate is not None and not -0.5 < self.discount_rate < 1.0:
             raise ValuationInputError(f"discount rate = {self.discount_rate}: expected an annual rate such as 0.066")
+        if self.dask_address:
+            from nplhub.services.valuation_cluster import local_workers
+
+            try:
+                local_workers(self.dask_address)
+            except DomainError as exc:
+                raise ValuationInputError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -121,15 +129,17 @@ def _fit(data: SnapshotData, loans: pd.DataFrame, method: str, seed: int) -> Rec
 
 def compute_route_values(loans: pd.DataFrame, a: AssumptionSet, options: ValuationOptions,
                          calib: Mapping[str, RouteCalibration] | None = None) -> pd.DataFrame:
-    """The route-value frame, in process or on the Dask scheduler of `options.dask_address`."""
+    """The route-value frame, in process or on Dask: `options.dask_address` is a scheduler address
+    or `local:N` for N worker processes on this machine."""
     kwargs: dict[str, Any] = {"seed": options.seed, "paths": options.paths, "top_share": options.top_share,
                               "discount_rate": options.discount_rate, "calibration": calib}
     if options.dask_address:
-        from distributed import Client
-
+        from nplhub.services.valuation_cluster import ClusterWarning, dask_client, worker_warnings
         from nplhub.valuation.distributed import value_portfolio_dask
 
-        with Client(options.dask_address) as client:
+        with dask_client(options.dask_address) as client:
+            for message in worker_warnings(client):
+                warnings.warn(message, ClusterWarning, stacklevel=2)
             return value_portfolio_dask(loans, a, client, **kwargs)
     return value_portfolio(loans, a, **kwargs)
 

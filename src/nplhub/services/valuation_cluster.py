@@ -26,6 +26,10 @@ TRIM_VARIABLE = "MALLOC_TRIM_THRESHOLD_"
 WORKER_CONFIG: dict[str, Any] = {f"distributed.nanny.pre-spawn-environ.{TRIM_VARIABLE}": None}
 
 
+class ClusterWarning(UserWarning):
+    """The Dask cluster will work, but slower than it could (see `worker_warnings`)."""
+
+
 def local_workers(address: str) -> int | None:
     """N for an address `local:N`, None for a scheduler address; a bad N is a DomainError."""
     if not address.startswith(LOCAL):

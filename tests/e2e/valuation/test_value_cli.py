@@ -111,3 +111,14 @@ def test_model_commands_fit_and_backtest_or_say_why_not() -> None:
     assert bt.exit_code == 0, bt.output
     assert json.loads(bt.stdout)["backtest"]
     assert runner.invoke(app, ["model", "fit", "--method", "magic"]).exit_code == 1
+
+
+def test_value_on_a_local_dask_cluster_prints_exactly_the_in_process_values() -> None:
+    pytest.importorskip("distributed")
+    assert _value_json("--dask", "local:2") == _value_json()
+
+
+@pytest.mark.parametrize("address", ["local:0", "local:two"])
+def test_value_refuses_a_local_cluster_without_a_number_of_workers(address: str) -> None:
+    result = runner.invoke(app, ["value", "--dask", address])
+    assert result.exit_code == 1 and "local:N" in result.output
