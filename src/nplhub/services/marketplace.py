@@ -41,6 +41,7 @@ from nplhub.marketplace.auction import (
     submit,
 )
 from nplhub.marketplace.deposits import (
+    CENT,
     COMMERCIAL_DEPOSIT,
     Deposit,
     DepositRule,
@@ -63,6 +64,11 @@ from nplhub.services.market_ports import LotRecord, MarketRepository, Registrati
 from nplhub.services.ports import AbstractUnitOfWork, SnapshotReader
 
 Clock = Callable[[], datetime]
+
+
+def yuan(amount: Decimal | None) -> str | None:
+    """A money amount as the API and CLI show it: yuan with two decimals ("1000000.00")."""
+    return None if amount is None else str(Decimal(amount).quantize(CENT))
 
 
 def utc_now() -> datetime:
@@ -317,7 +323,7 @@ def listing_summary(lot: LotRecord) -> dict[str, Any]:
         "reserve_met": None if state.price is None else state.price >= rules.reserve,
         "increment": str(rules.increment), "deposit": str(lot.deposit),
         "opens_at": rules.opens_at.isoformat(), "ends_at": state.ends_at.isoformat(),
-        "price": None if (state.price is None or (sealed and state.status is LotStatus.OPEN)) else str(state.price),
+        "price": None if (state.price is None or (sealed and state.status is LotStatus.OPEN)) else yuan(state.price),
         "leader": None if sealed and state.status is LotStatus.OPEN else state.leader_id,
         "bids": state.bid_count, "circle": lot.circle,
     }
@@ -455,7 +461,7 @@ def _finalize(uow: AbstractUnitOfWork, repo: MarketRepository, lot: LotRecord, s
         uow.record(SettlementAdvanced(lot.listing_id, result.winner_id, settlement.status.value, now, result.price))
     uow.record(AuctionClosed(lot.listing_id, result.status.value, result.winner_id, result.price, state.bid_count, now))
     return {"status": result.status.value, "winner_id": result.winner_id,
-            "price": None if result.price is None else str(result.price)}
+            "price": yuan(result.price)}
 
 
 def close_auction(uow: AbstractUnitOfWork, listing_id: str, *, clock: Clock = utc_now) -> dict[str, Any]:

@@ -347,3 +347,9 @@ def test_a_bid_not_confirmed_in_time_answers_503_and_asks_the_bidder_to_look_bef
     response = market.bid("INV-A", "1000000")
     assert response.status_code == 503
     assert "check the listing before bidding again" in response.json()["detail"]
+
+
+def test_the_bid_answer_and_the_listing_show_the_price_the_same_way(market):
+    answer = market.bid("INV-A", "1000000")
+    assert answer.status_code == 201
+    assert answer.json()["price"] == market.listing()["price"] == "1000000.00"

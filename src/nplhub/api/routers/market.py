@@ -59,6 +59,6 @@ def bid(request: Request, principal: Bidder, listing_id: str, body: BidCreate) -
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                             "the bid was not confirmed in time and may still be recorded: check the listing "
                             "before bidding again / 出价未及时确认，可能仍会记录：请先查看标的再重新出价") from None
-    return BidPublic(listing_id=receipt.listing_id, price=None if receipt.price is None else str(receipt.price),
+    return BidPublic(listing_id=receipt.listing_id, price=svc.yuan(receipt.price),
                      leader_id=receipt.leader_id, ends_at=receipt.ends_at.isoformat(), status=receipt.status,
                      accepted=len(receipt.accepted))
