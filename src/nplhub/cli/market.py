@@ -20,6 +20,8 @@ from nplhub.services.market_ports import MarketRepository
 
 app = typer.Typer(help="Marketplace: listings, bids, closing / 不良资产交易市场：挂牌、竞价、成交", no_args_is_help=True)
 auction_app = typer.Typer(help="Auction design advisor / 拍卖方案模拟", no_args_is_help=True)
+investor_app = typer.Typer(help="Investors: suspend, reinstate / 投资者管理：暂停、恢复", no_args_is_help=True)
+app.add_typer(investor_app, name="investor")
 
 
 def _money(text: str | None, option: str) -> Decimal | None:
@@ -112,15 +114,50 @@ def market_bid(
         p.close()
     out: dict[str, Any] = {
         "listing_id": receipt.listing_id, "status": receipt.status,
-        "accepted": [{"seq": b.seq, "bidder": b.bidder_id, "amount": str(b.amount), "at": b.placed_at.isoformat(),
+        "accepted": [{"seq": b.seq, "bidder": b.bidder_id, "amount": svc.yuan(b.amount), "at": b.placed_at.isoformat(),
                       "automatic": b.automatic} for b in receipt.accepted],
-        "price": None if receipt.price is None else str(receipt.price), "leader": receipt.leader_id,
+        "price": svc.yuan(receipt.price), "leader": receipt.leader_id,
         "ends_at": receipt.ends_at.isoformat(), "result": receipt.result or None}
     if as_json:
         print_json(out)
     else:
         console.print(f"accepted {len(receipt.accepted)} bid(s); price {out['price']}, leader {out['leader']}, "
                       f"ends {out['ends_at']}")
+
+
+def _investor_status(investor_id: str, reason: str, as_json: bool, *, suspend: bool) -> None:
+    p = platform()
+    try:
+        change = svc.suspend_investor if suspend else svc.reinstate_investor
+        investor = change(p.uow(immediate=True), investor_id, reason)
+    except DomainError as exc:
+        raise _rejected(exc) from None
+    finally:
+        p.close()
+    if as_json:
+        print_json({"investor_id": investor.investor_id, "status": investor.status.value, "reason": reason})
+    else:
+        console.print(f"investor {investor.investor_id}: {investor.status.value}")
+
+
+@investor_app.command("suspend")
+def investor_suspend(
+    investor_id: str = typer.Argument(..., help="Investor id."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the audit ledger)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: investor_id, status, reason."),
+) -> None:
+    """Suspend an investor: every later bid of theirs is refused / 暂停投资者出价资格."""
+    _investor_status(investor_id, reason, as_json, suspend=True)
+
+
+@investor_app.command("reinstate")
+def investor_reinstate(
+    investor_id: str = typer.Argument(..., help="Investor id."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the audit ledger)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: investor_id, status, reason."),
+) -> None:
+    """Lift a suspension; the investor's documents must still be complete / 恢复投资者资格."""
+    _investor_status(investor_id, reason, as_json, suspend=False)
 
 
 @app.command("close")

@@ -86,6 +86,18 @@ class Investor:
                 f"{', '.join(self.missing_documents)}")
         return replace(self, status=InvestorStatus.APPROVED)
 
+    def suspend(self) -> Investor:
+        """Stop the investor from bidding (e.g. a defaulted payment, a sanction, expired documents)."""
+        if self.status is InvestorStatus.SUSPENDED:
+            raise InvalidTransition(f"investor {self.investor_id} is already suspended")
+        return replace(self, status=InvestorStatus.SUSPENDED)
+
+    def reinstate(self) -> Investor:
+        """Lift a suspension; the documents must still be complete, as for an approval."""
+        if self.status is not InvestorStatus.SUSPENDED:
+            raise InvalidTransition(f"investor {self.investor_id} is not suspended")
+        return replace(self, status=InvestorStatus.PENDING).approve()
+
 
 MATRIX: dict[Channel, dict[AssetClass, frozenset[InvestorType]]] = {
     Channel.BULK_TRANSFER: {

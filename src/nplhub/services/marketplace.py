@@ -49,7 +49,7 @@ from nplhub.marketplace.deposits import (
     settle_movement,
 )
 from nplhub.marketplace.disclosure import Role, Stage, access_for, disclose
-from nplhub.marketplace.investors import Channel, Investor, check_eligibility
+from nplhub.marketplace.investors import Channel, Investor, InvestorStatus, check_eligibility
 from nplhub.marketplace.judicial import JudicialRules, JudicialTerms
 from nplhub.marketplace.listing import (
     BidderCircle,
@@ -61,7 +61,7 @@ from nplhub.marketplace.listing import (
 )
 from nplhub.marketplace.settlement import Settlement, SettlementTerms
 from nplhub.services.market_ports import LotRecord, MarketRepository, Registration, ViewRecord
-from nplhub.services.ports import AbstractUnitOfWork, SnapshotReader
+from nplhub.services.ports import AbstractUnitOfWork, SnapshotReader, require
 
 Clock = Callable[[], datetime]
 
@@ -180,6 +180,30 @@ def onboard_investor(uow: AbstractUnitOfWork, investor: Investor, *, approve: bo
         uow.record(InvestorOnboarded(investor.investor_id, investor.investor_type.value, investor.status.value))
         uow.commit()
     return investor
+
+
+def suspend_investor(uow: AbstractUnitOfWork, investor_id: str, reason: str, *, clock: Clock = utc_now) -> Investor:
+    """Suspend an investor: from now on every bid of theirs is refused (code `suspended`)."""
+    return _change_status(uow, investor_id, reason, clock, suspend=True)
+
+
+def reinstate_investor(uow: AbstractUnitOfWork, investor_id: str, reason: str, *, clock: Clock = utc_now) -> Investor:
+    """Lift an investor's suspension (its documents must still be complete)."""
+    return _change_status(uow, investor_id, reason, clock, suspend=False)
+
+
+def _change_status(uow: AbstractUnitOfWork, investor_id: str, reason: str, clock: Clock, *, suspend: bool) -> Investor:
+    if not reason.strip():
+        raise DomainError("say why: a suspension or reinstatement needs a reason, which the audit ledger keeps")
+    with uow:
+        repo = _repo(uow)
+        investor = require(repo.get_investor(investor_id), f"investor {investor_id}")
+        changed = investor.suspend() if suspend else investor.reinstate()
+        repo.put_investor(changed, clock())
+        uow.record(GenericEvent(kind="market.investor_suspended" if suspend else "market.investor_reinstated",
+                                subject=investor_id, data={"reason": reason.strip(), "status": changed.status.value}))
+        uow.commit()
+    return changed
 
 
 def _eligibility(repo: MarketRepository, lot: LotRecord, investor: Investor) -> None:
@@ -373,7 +397,10 @@ def apply_bids(uow: AbstractUnitOfWork, listing_id: str, requests: Sequence[BidR
         rules, state, status = lot.rules, lot.state, lot.status
         sealed = rules.format.sealed
         floor = lot.last_bid_at
-        regs = repo.registrations_for(listing_id, sorted({r.bidder_id for r in requests}))
+        bidders = sorted({r.bidder_id for r in requests})
+        regs = repo.registrations_for(listing_id, bidders)
+        suspended = {who for who in bidders
+                     if (investor := repo.get_investor(who)) is not None and investor.status is InvestorStatus.SUSPENDED}
         bid_by: set[str] = set()
         accepted_all: list[AcceptedBid] = []
         result: dict[str, Any] = {}
@@ -394,6 +421,8 @@ def apply_bids(uow: AbstractUnitOfWork, listing_id: str, requests: Sequence[BidR
                                       f"{req.bidder_id} has no frozen deposit for {listing_id} (第17、18条)")
                 if reg.barred:
                     raise BidRejected("barred", f"{req.bidder_id} is barred from {listing_id} (第24条)")
+                if req.bidder_id in suspended:
+                    raise BidRejected("suspended", f"{req.bidder_id} is suspended from bidding on the platform")
                 already = sealed and (req.bidder_id in bid_by or repo.has_bid(listing_id, req.bidder_id))
                 order = BidOrder(req.bidder_id, req.amount if req.amount is not None else Decimal(0),
                                  req.max_amount, reg.preemption_order)

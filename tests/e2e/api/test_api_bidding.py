@@ -353,3 +353,22 @@ def test_the_bid_answer_and_the_listing_show_the_price_the_same_way(market):
     answer = market.bid("INV-A", "1000000")
     assert answer.status_code == 201
     assert answer.json()["price"] == market.listing()["price"] == "1000000.00"
+
+
+def test_a_suspended_investor_is_refused_until_reinstated_and_both_changes_are_audited(market):
+    assert market.bid("INV-A", "1000000").status_code == 201
+    size = market.ledger_size()
+    svc.suspend_investor(market.platform.uow(), "INV-B", "payment default on lot 2024-17")
+    assert market.ledger_size() == size + 1
+    before = market.snapshot()
+    refused = market.bid("INV-B", "2000000")
+    assert refused.status_code == 422 and refused.json()["code"] == "suspended"
+    assert market.snapshot() == before
+    with pytest.raises(DomainError, match="needs a reason"):
+        svc.reinstate_investor(market.platform.uow(), "INV-B", "  ")
+    svc.reinstate_investor(market.platform.uow(), "INV-B", "arrears paid")
+    assert market.bid("INV-B", "2000000").status_code == 201
+    events = [market.ledger_entry(i) for i in range(size, size + 3)]
+    assert [e["type"] for e in events] == ["market.investor_suspended", "market.investor_reinstated",
+                                           "market.bid_placed"]
+    assert events[0]["subject"] == "INV-B" and events[0]["data"]["reason"] == "payment default on lot 2024-17"

@@ -67,6 +67,22 @@ def test_a_rejected_bid_exits_with_one_and_a_usage_error_with_two(listed):
     assert r.exit_code == 1 and "runs until" in r.output
 
 
+def test_a_suspended_investor_cannot_bid_until_reinstated(listed):
+    _, lid = listed
+    r = runner.invoke(app, ["market", "investor", "suspend", "B", "--reason", "sanctioned", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output) == {"investor_id": "B", "status": "suspended", "reason": "sanctioned"}
+    r = runner.invoke(app, ["market", "bid", lid, "--bidder", "B", "--amount", "100000"])
+    assert r.exit_code == 1 and "suspended" in r.output
+    r = runner.invoke(app, ["market", "investor", "suspend", "B", "--reason", "again"])
+    assert r.exit_code == 1 and "already suspended" in r.output
+    r = runner.invoke(app, ["market", "investor", "suspend", "NOBODY", "--reason", "x"])
+    assert r.exit_code == 1 and "not found" in r.output
+    assert runner.invoke(app, ["market", "investor", "reinstate", "B", "--reason", "lifted"]).exit_code == 0
+    r = runner.invoke(app, ["market", "bid", lid, "--bidder", "B", "--amount", "100000", "--json"])
+    assert r.exit_code == 0 and json.loads(r.output)["accepted"][0]["amount"] == "100000.00"
+
+
 def test_auction_simulate_prints_the_output_contract():
     r = runner.invoke(app, ["auction", "simulate", "--format", "first_price", "--bidders", "3", "--reserve", "0.5",
                             "--runs", "20000", "--seed", "5", "--json"])
