@@ -247,10 +247,10 @@ def code_aliases(enum_type: type[E]) -> dict[str, E]:
     table: dict[str, E] = {}
     for member in enum_type:
         table[str(member.value)] = member
-    for member, terms in CHINESE_TERMS:
-        if type(member) is enum_type:
+    for listed, terms in CHINESE_TERMS:
+        if isinstance(listed, enum_type):  # an enum with members cannot be subclassed: this is its own
             for term in terms:
-                table[term] = member  # type: ignore[assignment]
+                table[term] = listed
     return table
 
 
