@@ -6,6 +6,11 @@ may also be given with the subject it acts for: {"token": {"role": "investor", "
 (an investor bids only in its own name). Without any
 token the caller is an anonymous *viewer*: read-only access to aggregate pages, never to
 loan-level personal data and never to a write.
+
+Tapes: only a role with write:tapes (admin) imports one; an analyst may also check one
+(check:tapes: validation reads the upload only and writes nothing). A partial import's quarantine
+file holds the rejected rows as written, personal data included: it is handed only to a role with
+read:pii (officer, regulator, admin), never to an analyst (PII masked), investor or viewer.
 """
 
 from __future__ import annotations
@@ -20,10 +25,10 @@ from typing import Any
 
 class Role(StrEnum):
     VIEWER = "viewer"          # aggregates only (public teaser level)
-    ANALYST = "analyst"        # risk, valuation and strategy read access, loan level, PII masked
-    OFFICER = "officer"        # workout officer: advances cases within the approval authority
+    ANALYST = "analyst"        # risk, valuation and strategy read access, loan level, PII masked; checks tapes
+    OFFICER = "officer"        # workout officer: advances cases within the approval authority; sees PII
     INVESTOR = "investor"      # marketplace: own bids, data rooms it was admitted to
-    REGULATOR = "regulator"    # read everything incl. the ledger; no writes
+    REGULATOR = "regulator"    # read everything incl. the ledger and PII; no writes
     ADMIN = "admin"            # everything
 
 
@@ -31,6 +36,8 @@ class Permission(StrEnum):
     READ_AGGREGATES = "read:aggregates"
     READ_LOANS = "read:loans"
     READ_LEDGER = "read:ledger"
+    READ_PII = "read:pii"            # borrowers' names, id numbers, phones and addresses in clear
+    CHECK_TAPES = "check:tapes"      # validate a tape without importing it
     IMPORT_TAPES = "write:tapes"
     RUN_ENGINES = "write:engines"
     ADVANCE_CASES = "write:cases"
@@ -40,10 +47,13 @@ class Permission(StrEnum):
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset({Permission.READ_AGGREGATES}),
-    Role.ANALYST: frozenset({Permission.READ_AGGREGATES, Permission.READ_LOANS, Permission.RUN_ENGINES}),
-    Role.OFFICER: frozenset({Permission.READ_AGGREGATES, Permission.READ_LOANS, Permission.ADVANCE_CASES}),
+    Role.ANALYST: frozenset({Permission.READ_AGGREGATES, Permission.READ_LOANS, Permission.RUN_ENGINES,
+                             Permission.CHECK_TAPES}),
+    Role.OFFICER: frozenset({Permission.READ_AGGREGATES, Permission.READ_LOANS, Permission.READ_PII,
+                             Permission.ADVANCE_CASES}),
     Role.INVESTOR: frozenset({Permission.READ_AGGREGATES, Permission.BID}),
-    Role.REGULATOR: frozenset({Permission.READ_AGGREGATES, Permission.READ_LOANS, Permission.READ_LEDGER}),
+    Role.REGULATOR: frozenset({Permission.READ_AGGREGATES, Permission.READ_LOANS, Permission.READ_PII,
+                               Permission.READ_LEDGER}),
     Role.ADMIN: frozenset(Permission),
 }
 

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from nplhub.api.security import ANONYMOUS, Permission, Role, TokenTable
+from nplhub.api.security import ANONYMOUS, PERMISSIONS, Permission, Role, TokenTable
 
 
 def test_an_anonymous_caller_is_a_viewer_who_may_read_aggregates_only():
@@ -40,3 +40,18 @@ def test_a_malformed_token_setting_is_a_clear_error(monkeypatch):
 def test_an_unknown_role_in_the_setting_is_rejected():
     with pytest.raises(ValueError):
         TokenTable({"tok": "superuser"})
+
+
+def test_only_an_admin_imports_tapes_and_an_analyst_may_also_check_one():
+    importers = {role for role in Role if PERMISSIONS[role] >= {Permission.IMPORT_TAPES}}
+    checkers = {role for role in Role if Permission.CHECK_TAPES in PERMISSIONS[role]}
+    assert importers == {Role.ADMIN}
+    assert checkers == {Role.ANALYST, Role.ADMIN}
+    assert importers <= checkers          # whoever may import may check first
+
+
+def test_personal_data_in_clear_is_for_officers_regulators_and_admins_never_analysts_investors_or_viewers():
+    readers = {role for role in Role if Permission.READ_PII in PERMISSIONS[role]}
+    assert readers == {Role.OFFICER, Role.REGULATOR, Role.ADMIN}
+    assert all(Permission.READ_LOANS in PERMISSIONS[role] for role in readers)   # PII only with loan level
+    assert not ANONYMOUS.can(Permission.READ_PII)
