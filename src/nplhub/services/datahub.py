@@ -92,8 +92,12 @@ def quarantine_path(where: str | Path, portfolio_id: str, cutoff: Any, version: 
 
 
 def import_tape(uow: AbstractUnitOfWork, path: str | Path, meta: dict[str, str | None] | None = None,
-                progress: Progress | None = None, *, quarantine: str | Path | None = None) -> ImportResult:
+                progress: Progress | None = None, *, quarantine: str | Path | None = None,
+                source: str | None = None) -> ImportResult:
     """Import the tape at `path` as a new snapshot version; raise `TapeRejected` on any error.
+
+    `source` names where the tape came from in the snapshot (default: `path`; an upload over the
+    API names its file, not the temporary folder it was unpacked into).
 
     With `quarantine` (a file, or a folder for a file named after the snapshot) the import is
     partial: rows with row-level errors, and the rows that depend on them, are set aside into
@@ -130,7 +134,7 @@ def import_tape(uow: AbstractUnitOfWork, path: str | Path, meta: dict[str, str |
         repo.save_portfolio(Portfolio(portfolio_id=m.portfolio_id, name=m.portfolio_name, seller=m.seller,
                                       currency=m.currency))
         snapshot = Snapshot(snapshot_id=snapshot_id, portfolio_id=m.portfolio_id, cutoff_date=m.cutoff_date,
-                            version=version, reporting_date=m.reporting_date, source=tape.source,
+                            version=version, reporting_date=m.reporting_date, source=source or tape.source,
                             imported_at=datetime.now(UTC), counts=counts)
         repo.add_snapshot(snapshot, tape.sha256)
         say("writing " + ", ".join(name for name in TABLE_ORDER if name in tape.tables))
