@@ -10,8 +10,9 @@ from fastapi.staticfiles import StaticFiles
 
 from nplhub import __version__
 from nplhub.api.errors import install_error_handlers
-from nplhub.api.routers import health, ledger, market, portfolio, risk, valuation
+from nplhub.api.routers import health, ledger, market, portfolio, risk, tapes, valuation
 from nplhub.api.security import TokenTable
+from nplhub.api.uploads import TapeUploadLimit
 from nplhub.bootstrap import Platform, bootstrap
 from nplhub.services.market_sequencer import BidSequencer
 
@@ -39,6 +40,10 @@ def create_app(platform: Platform | None = None, tokens: TokenTable | None = Non
     app.include_router(health.router)
     for module in (portfolio, risk, valuation, market, ledger):
         app.include_router(module.router)
+    app.include_router(tapes.router)
+    # a tape upload is cut off as it arrives once past the limit (413), before it is spooled whole
+    app.state.tape_upload_max_bytes = platform.settings.tape_upload_max_bytes
+    app.add_middleware(TapeUploadLimit, file_limit=platform.settings.tape_upload_max_bytes)
     from nplhub.web import routes as web_routes
 
     app.include_router(web_routes.router)
