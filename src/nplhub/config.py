@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     port: int = 8000
     # uploads of tapes over the REST API (services/tape_upload.py): zip bombs are refused from these
     tape_upload_max_bytes: PositiveInt = 512 * 1024**2
-    tape_unpacked_max_bytes: PositiveInt = 2 * 1024**3
+    tape_unpacked_max_bytes: PositiveInt = 4 * 1024**3
     tape_archive_max_files: PositiveInt = 200
 
     @property
