@@ -12,7 +12,7 @@ from nplhub import __version__
 from nplhub.api.errors import install_error_handlers
 from nplhub.api.routers import health, ledger, market, portfolio, risk, tapes, valuation
 from nplhub.api.security import TokenTable
-from nplhub.api.uploads import TapeUploadLimit
+from nplhub.api.uploads import TapeUploadGuard
 from nplhub.bootstrap import Platform, bootstrap
 from nplhub.services.market_sequencer import BidSequencer
 
@@ -41,9 +41,10 @@ def create_app(platform: Platform | None = None, tokens: TokenTable | None = Non
     for module in (portfolio, risk, valuation, market, ledger):
         app.include_router(module.router)
     app.include_router(tapes.router)
-    # a tape upload is cut off as it arrives once past the limit (413), before it is spooled whole
+    # a tape upload is refused before it is spooled whole: a caller who may not send it, or one past the limit
     app.state.tape_upload_max_bytes = platform.settings.tape_upload_max_bytes
-    app.add_middleware(TapeUploadLimit, file_limit=platform.settings.tape_upload_max_bytes)
+    app.add_middleware(TapeUploadGuard, file_limit=platform.settings.tape_upload_max_bytes,
+                       permissions=tapes.UPLOAD_PERMISSIONS)
     from nplhub.web import routes as web_routes
 
     app.include_router(web_routes.router)

@@ -413,6 +413,21 @@ def test_an_oversize_upload_is_cut_off_as_it_arrives_and_not_read_whole(
     assert hub.rows() == before
 
 
+@pytest.mark.parametrize(("what", "token", "status"), [
+    ("import", None, 403), ("import", "t-analyst", 403), ("import", "t-stolen", 401),
+    ("validate", "t-investor", 403), ("validate", None, 403),
+])
+def test_a_caller_who_may_not_send_a_tape_is_refused_before_the_upload_is_read(
+        hub: Hub, what: str, token: str | None, status: int) -> None:
+    boundary = "nplhub-test-boundary"
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="tape.zip"\r\n\r\n').encode()
+    pieces = iter([head, *(b"\0" * 1024 for _ in range(256)), f"\r\n--{boundary}--\r\n".encode()])
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", **(auth(token) if token else {})}
+    answer, body, handed = post_in_pieces(hub.client.app, f"/api/tapes/{what}", headers, pieces)
+    assert (answer, handed) == (status, 0), body
+    assert ("unknown token" if status == 401 else "tapes") in body["detail"]
+
+
 def test_a_zip_bomb_is_refused_by_its_unpacked_size_and_by_its_number_of_entries(
         make_hub: Callable[..., Hub], tmp_path: Path) -> None:
     hub = make_hub(tape_unpacked_max_bytes=1_000_000, tape_archive_max_files=8)

@@ -24,8 +24,11 @@ from nplhub.services.tape_quarantine import fetch_quarantine, quarantine_folder
 from nplhub.services.tape_upload import UploadLimits, check_upload, import_upload
 
 router = APIRouter(prefix="/api/tapes", tags=["tapes"])
-Checker = Annotated[Principal, Depends(require(Permission.CHECK_TAPES))]
-Importer = Annotated[Principal, Depends(require(Permission.IMPORT_TAPES))]
+# checked again before the body is read (api/uploads.py), since FastAPI parses the upload first
+UPLOAD_PERMISSIONS = {f"{router.prefix}/validate": Permission.CHECK_TAPES,
+                      f"{router.prefix}/import": Permission.IMPORT_TAPES}
+Checker = Annotated[Principal, Depends(require(UPLOAD_PERMISSIONS[f"{router.prefix}/validate"]))]
+Importer = Annotated[Principal, Depends(require(UPLOAD_PERMISSIONS[f"{router.prefix}/import"]))]
 PiiReader = Annotated[Principal, Depends(require(Permission.READ_PII))]
 
 PortfolioId = Annotated[str | None, Form(description="Overrides tape.yaml / _meta.")]
