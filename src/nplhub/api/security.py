@@ -29,6 +29,8 @@ class Role(StrEnum):
     OFFICER = "officer"        # workout officer: advances cases within the approval authority; sees PII
     INVESTOR = "investor"      # marketplace: own bids, data rooms it was admitted to
     REGULATOR = "regulator"    # read everything incl. the ledger and PII; no writes
+    DATA_STEWARD = "data_steward"  # the bank's data team or loading system: validates and imports tapes,
+                                   # fetches the quarantine file of its own rejected rows; no loan views
     ADMIN = "admin"            # everything
 
 
@@ -54,6 +56,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.INVESTOR: frozenset({Permission.READ_AGGREGATES, Permission.BID}),
     Role.REGULATOR: frozenset({Permission.READ_AGGREGATES, Permission.READ_LOANS, Permission.READ_PII,
                                Permission.READ_LEDGER}),
+    Role.DATA_STEWARD: frozenset({Permission.READ_AGGREGATES, Permission.CHECK_TAPES, Permission.IMPORT_TAPES}),
     Role.ADMIN: frozenset(Permission),
 }
 

@@ -40,7 +40,7 @@ from nplhub.ledger.verifier import check_bundle
 from nplhub.storage.tables import datahub as datahub_tables
 from nplhub.storage.tables import ledger as ledger_tables
 
-TOKENS: dict[str, Any] = {"t-admin": "admin", "t-analyst": "analyst", "t-officer": "officer",
+TOKENS: dict[str, Any] = {"t-admin": "admin", "t-steward": "data_steward", "t-analyst": "analyst", "t-officer": "officer",
                           "t-regulator": "regulator", "t-viewer": "viewer",
                           "t-investor": {"role": "investor", "subject": "INV-A"}}
 STORED = [datahub_tables.portfolios, datahub_tables.snapshots, datahub_tables.import_issues,
@@ -302,7 +302,7 @@ def test_a_partial_import_sets_the_bad_rows_aside_and_only_pii_roles_fetch_the_q
     fetch = hub.ledger_event(size + 1)
     assert (fetch["type"], fetch["subject"], fetch["data"]["role"], fetch["data"]["sha256"]) == (
         "tape.quarantine_fetched", SNAPSHOT, "officer", digest)
-    for token in ("t-regulator", "t-admin"):
+    for token in ("t-regulator", "t-admin", "t-steward"):   # the steward gets back the rows it sent
         again = hub.client.get(url, headers=auth(token))
         assert again.status_code == 200 and again.content == fetched.content, token
 
@@ -327,6 +327,16 @@ def test_only_a_role_that_may_write_tapes_imports_one(hub: Hub, tmp_path: Path, 
     assert response.status_code == 403, response.text
     assert "write:tapes" in response.json()["detail"]
     assert hub.rows() == before
+
+
+def test_a_data_steward_imports_a_tape_but_sees_no_loan(hub: Hub, tmp_path: Path) -> None:
+    name, data, _ = tape("csv.zip", tmp_path)
+    assert hub.post("validate", name, data, token="t-steward").status_code == 200
+    assert hub.post("import", name, data, token="t-steward").status_code == 201
+    assert hub.client.get("/api/portfolio/summary", headers=auth("t-steward")).status_code == 200
+    loans = [route.path for route in hub.client.app.routes if "{loan_id}" in getattr(route, "path", "")]
+    for path in loans:
+        assert hub.client.get(path.replace("{loan_id}", "L001"), headers=auth("t-steward")).status_code == 403, path
 
 
 @pytest.mark.parametrize("token", ["t-officer", "t-regulator", "t-investor", "t-viewer", None])

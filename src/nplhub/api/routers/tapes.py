@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Form, UploadFile, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
-from nplhub.api.deps import PlatformDep, require
+from nplhub.api.deps import PlatformDep, PrincipalDep, check, require
 from nplhub.api.security import Permission, Principal
 from nplhub.datahub.issues import TapeIssue
 from nplhub.services.datahub import ImportResult
@@ -29,7 +29,14 @@ UPLOAD_PERMISSIONS = {f"{router.prefix}/validate": Permission.CHECK_TAPES,
                       f"{router.prefix}/import": Permission.IMPORT_TAPES}
 Checker = Annotated[Principal, Depends(require(UPLOAD_PERMISSIONS[f"{router.prefix}/validate"]))]
 Importer = Annotated[Principal, Depends(require(UPLOAD_PERMISSIONS[f"{router.prefix}/import"]))]
-PiiReader = Annotated[Principal, Depends(require(Permission.READ_PII))]
+def _quarantine_reader(principal: PrincipalDep) -> Principal:
+    """Who may fetch set-aside rows: roles that read personal data, and the importers who sent them."""
+    if principal.can(Permission.IMPORT_TAPES):
+        return principal
+    return check(principal, Permission.READ_PII)
+
+
+QuarantineReader = Annotated[Principal, Depends(_quarantine_reader)]
 
 PortfolioId = Annotated[str | None, Form(description="Overrides tape.yaml / _meta.")]
 PortfolioName = Annotated[str | None, Form()]
@@ -127,9 +134,10 @@ def import_(platform: PlatformDep, _: Importer, file: UploadFile, portfolio_id: 
 
 @router.get("/{snapshot_id}/quarantine", response_class=FileResponse,
             responses={200: {"content": {"text/csv": {}}, "description": "The quarantine file (CSV, UTF-8 with BOM)."}})
-def quarantine(platform: PlatformDep, principal: PiiReader, snapshot_id: str) -> FileResponse:
-    """The rows a partial import set aside, as CSV; they hold personal data: officer, regulator and admin only,
-    and every fetch is recorded in the audit ledger / 部分导入的隔离文件."""
+def quarantine(platform: PlatformDep, principal: QuarantineReader, snapshot_id: str) -> FileResponse:
+    """The rows a partial import set aside, as CSV; they hold personal data: officer, regulator, admin, and
+    the data steward who imports tapes (the rows are its own), and every fetch is recorded in the audit
+    ledger / 部分导入的隔离文件."""
     found = fetch_quarantine(platform.uow(), snapshot_id, quarantine_folder(platform.settings.data_dir),
                              role=principal.role.value, subject=principal.subject)
     return FileResponse(found.path, media_type="text/csv; charset=utf-8", filename=found.path.name,
