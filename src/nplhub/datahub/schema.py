@@ -72,6 +72,7 @@ class TableSpec:
     references: tuple[Reference, ...] = ()
     date_orders: tuple[DateOrder, ...] = ()
     aliases: tuple[str, ...] = ()
+    one_of: tuple[tuple[str, ...], ...] = ()  # groups of columns of which each row must give at least one
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -194,6 +195,7 @@ LOAN_COLLATERAL = TableSpec(
 
 GUARANTEES = TableSpec(
     "guarantees", "保证", key=("guarantee_id",), aliases=("保证", "保证担保"),
+    one_of=(("guarantor_counterparty_id", "guarantor_name"),),  # the contract: "guarantor_counterparty_id or guarantor_name"
     references=(Reference("loan_id", "loans", "loan_id"),
                 Reference("guarantor_counterparty_id", "counterparties", "counterparty_id")),
     fields=(
@@ -331,7 +333,8 @@ def schema_markdown() -> str:
         lines += [f"### {t.name} ({t.label_zh})" + (" — required" if t.required else ""), ""]
         key = ", ".join(t.key) if t.key else "none (row order kept)"
         refs = "; ".join(f"{r.column} → {r.table}.{r.target}" for r in t.references)
-        lines += [f"Key: {key}." + (f" References: {refs}." if refs else ""), ""]
+        needs = " ".join(f"Each row gives {' or '.join(group)}." for group in t.one_of)
+        lines += [f"Key: {key}." + (f" References: {refs}." if refs else "") + (f" {needs}" if needs else ""), ""]
         lines += ["| column | 中文 (aliases) | type | unit | required | EBA | PII |", "|---|---|---|---|---|---|---|"]
         for f in t.fields:
             kind = f.kind + (f" ({f.codes.__name__})" if f.codes else "")

@@ -8,6 +8,7 @@ offending cells, at most `MAX_PER_GROUP` per (table, column, code) plus one line
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,7 +20,7 @@ import pyarrow.compute as pc
 from nplhub.datahub import parsing
 from nplhub.datahub.checkdigits import valid_resident_ids, valid_usccs
 from nplhub.datahub.flat import split_flat
-from nplhub.datahub.issues import FlaggedRows, IssueLog, TapeIssue, error, errors_of
+from nplhub.datahub.issues import FlaggedRows, IssueLog, TapeIssue, error, errors_of, warning
 from nplhub.datahub.mapping import allowed_codes, code_lookup, header_aliases, normalise_header
 from nplhub.datahub.readers import FLAT, RawTable, RawTape
 from nplhub.datahub.rules import check_cross_table, check_findings
@@ -29,6 +30,11 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "money": pa.float64(), "number": pa.float64(), "rate": pa.float64(), "int": pa.int64(),
     "date": pa.date32(), "bool": pa.bool_(),
 }
+
+# The contract lets any counterparty's id_number be a unified social credit code or a resident
+# identity number. A person's credit code is that of their sole-trader business (个体工商户):
+# registration authority 9 (market regulation), kind 2; no resident identity number starts so.
+SOLE_TRADER_PREFIX = "92"
 
 PARSE_THREADS = 2  # tables typed at once; Arrow's compute kernels run without the GIL
 
@@ -119,6 +125,12 @@ def validate_tape(raw: RawTape, *, keep_text: bool = False) -> ValidatedTape:
     return result
 
 
+def portfolio_id_from_name(name: str) -> str:
+    """The portfolio name as an id: runs of spaces, @, # and / become one '-'; '' when over 64 characters."""
+    pid = re.sub(r"[\s@#/]+", "-", name.strip()).strip("-")
+    return pid if len(pid) <= 64 else ""
+
+
 def validate_meta(values: dict[str, str], log: IssueLog) -> TapeMeta | None:
     where = "tape.yaml / _meta / flags"
 
@@ -127,8 +139,18 @@ def validate_meta(values: dict[str, str], log: IssueLog) -> TapeMeta | None:
 
     ok = True
     pid = values.get("portfolio_id", "").strip()
+    name = (values.get("portfolio_name") or "").strip()
+    if not pid and name:
+        # The contract names the portfolio by its name; without a portfolio_id the name identifies
+        # it (re-issued tapes of the same name and cut-off become its next versions), said openly.
+        pid = portfolio_id_from_name(name)
+        if pid:
+            log.add(warning("PORTFOLIO_ID_FROM_NAME", f"no portfolio_id given: the portfolio is identified by its "
+                            f"name as {pid!r}; give portfolio_id in {where} to choose another", table="_meta",
+                            column="portfolio_id", value=pid))
     if not pid:
-        meta_error("MISSING_METADATA", "portfolio_id", f"the tape has no portfolio_id (give it in {where})")
+        meta_error("MISSING_METADATA", "portfolio_id", f"the tape has no portfolio_id (give it in {where})"
+                   + (f"; the portfolio_name {name!r} is too long to stand for it" if name else ""))
         ok = False
     elif len(pid) > 64 or any(ch in pid for ch in "@#/ ") :
         meta_error("INVALID_METADATA", "portfolio_id",
@@ -199,7 +221,25 @@ def validate_table(spec: TableSpec, raw: RawTable, log: IssueLog) -> pa.Table | 
             continue
         text = parsing.clean_text(raw.data.column(position[spec_field.name]).combine_chunks())
         columns[spec_field.name] = _parse_column(name, spec_field, text, rows, log)
+    for group in spec.one_of:
+        _check_one_of(name, group, position, columns, rows, log)
     return pa.table(columns)
+
+
+def _check_one_of(table: str, group: tuple[str, ...], position: dict[str, int], columns: dict[str, pa.Array],
+                  rows: np.ndarray, log: IssueLog) -> None:
+    """Each row gives at least one column of `group` (a guarantee names its guarantor by id or by name)."""
+    either = " or ".join(group)
+    if not any(c in position for c in group):
+        if len(rows):
+            log.add(error("MISSING_COLUMN", f"the {table} table has neither {either}; each row needs one of them",
+                          table=table, row=1, column=group[0]))
+        return
+    empty = np.ones(len(rows), dtype=bool)
+    for column in group:
+        empty &= np.asarray(pc.is_null(columns[column]).to_numpy(zero_copy_only=False), dtype=bool)
+    log.cells(table, rows, empty, group[0], None, "REQUIRED_VALUE",
+              lambda _i, _v: f"{either}: both are empty; each row of {table} needs one of them")
 
 
 def _label(f: FieldSpec) -> str:
@@ -293,8 +333,11 @@ def _check_id_numbers(tables: dict[str, pa.Table], rows: dict[str, np.ndarray], 
                             dtype=bool)
     bad = np.zeros(len(ids), dtype=bool)
     idx = np.flatnonzero(present & individual)
-    if idx.size:
-        bad[idx] = ~valid_resident_ids(pc.take(ids, pa.array(idx)))
+    if idx.size:  # people: a resident identity number, or the credit code of their sole-trader business (92...)
+        values = pc.take(ids, pa.array(idx))
+        trader = np.asarray(pc.fill_null(pc.starts_with(values, SOLE_TRADER_PREFIX), False)
+                            .to_numpy(zero_copy_only=False), dtype=bool)
+        bad[idx] = ~(valid_resident_ids(values) | (trader & valid_usccs(values)))
     idx = np.flatnonzero(present & ~individual)
     if idx.size:  # organisations: a credit code, or the identity number of a sole proprietor
         values = pc.take(ids, pa.array(idx))
@@ -302,5 +345,5 @@ def _check_id_numbers(tables: dict[str, pa.Table], rows: dict[str, np.ndarray], 
     log.cells("counterparties", rows["counterparties"], bad, "id_number", ids, "BAD_CHECK_DIGIT",
               lambda i, v: f"id_number {v} fails its check digit ("
               + ("GB 11643 resident identity number: province prefix, birth date and check character"
-                 if individual[i] else "GB 32100 unified social credit code")
+                 if individual[i] and not str(v).startswith(SOLE_TRADER_PREFIX) else "GB 32100 unified social credit code")
               + "): a character is mistyped")
