@@ -138,6 +138,15 @@ CSV_LAYOUT: dict[str, tuple[str, str, bool, str, set[str], dict[str, str]]] = {
 }
 
 
+def record_lines(rows: list[list[str]]) -> list[int]:
+    """The file line on which each record starts (the header is line 1; a cell may hold line breaks)."""
+    lines, line = [], 2
+    for row in rows:
+        lines.append(line)
+        line += 1 + sum(cell.count("\n") for cell in row)
+    return lines
+
+
 def write_csv(path: Path, headers: list[str], rows: list[list[str]], encoding: str, newline: str) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator=newline)
@@ -172,7 +181,7 @@ def write_csv_folder(book: Book, folder: Path, tables: list[str] | None = None) 
             body.append(cells)
         write_csv(folder / f"{table}.csv", headers, body, encoding, newline)
         written.expected[table] = stored(book.tables[table], table, omitted)
-        written.rows[table] = [i + 2 for i in range(len(body))]  # the header is line 1
+        written.rows[table] = record_lines(body)
         written.unknown_columns += [(table, name) for name in extra]
     write_meta_yaml(folder / "tape.yaml", book.meta, by_hand=True)
     return written
@@ -349,8 +358,9 @@ def write_flat_csv(book: Book, folder: Path) -> Written:
     write_csv(folder / "loan_list.csv", [h for _, h in names],
               [[_flat_cell(k, row, i, False) for k, _ in names] for i, row in enumerate(rows)], "utf-8-sig", "\r\n")
     write_meta_yaml(folder / "tape.yaml", book.meta)
+    body = [[_flat_cell(k, row, i, False) for k, _ in names] for i, row in enumerate(rows)]
     return Written(path=folder / "loan_list.csv", expected=_flat_expected(book, chinese=False),
-                   rows={"flat": [i + 2 for i in range(len(rows))]})
+                   rows={"flat": record_lines(body)})
 
 
 def write_flat_xlsx(book: Book, path: Path) -> Written:

@@ -280,7 +280,8 @@ def build_book(loans: int = 200, seed: int = 20240630) -> Book:
         row: dict[str, Any] = {c: None for c, _, _ in SPEC["counterparties"]}
         row.update(counterparty_id=f"KH{2024000 + i:09d}", counterparty_type=kind, region=region,
                    address=f"{place}{rng.choice(['中山路', '人民路', '解放路', '建设路'])}{rng.randint(1, 999)}号"
-                   + (", 2号楼" if i % 10 == 0 else ""),  # a separator inside a cell: quoted in CSV
+                   + (", 2号楼" if i % 10 == 0 else "")  # a separator inside a cell: quoted in CSV
+                   + ("\n（送达地址同上）" if i % 30 == 15 else ""),  # a cell over two lines
                    phone=f"1{rng.choice('3589')}{rng.randint(100000000, 999999999)}",
                    insolvency_status="none")
         if kind == "individual":
@@ -301,6 +302,11 @@ def build_book(loans: int = 200, seed: int = 20240630) -> Book:
                        employees=rng.randint(5, 90) * scale)
             if i % 17 == 1:
                 row["insolvency_status"] = rng.choice(["restructuring", "bankruptcy"])
+            if i == 0:  # a large group: amounts of ten billion yuan and more, still to the fen
+                row.update(annual_revenue=Decimal("23456789012.34"), total_assets=Decimal("98765432109.87"),
+                           total_liabilities=Decimal("65432109876.5"))
+            if i == 3:
+                row["name"] = 'Harbour "East" Trading (Suzhou) Co., Ltd.'  # quotes and a comma: quoted in CSV
         tables["counterparties"].append(row)
 
     people = [r for r in tables["counterparties"] if r["counterparty_type"] == "individual"]

@@ -17,6 +17,7 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -306,12 +307,22 @@ def _arrow_to_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     if pa.types.is_timestamp(kind):
         return column.cast(pa.date32()).cast(pa.string())
     if pa.types.is_floating(kind):
-        return pc.round(column, 6).cast(pa.string())
+        return _without_exponent(pc.round(column, 6).cast(pa.string()))
     if pa.types.is_boolean(kind):
         return pc.if_else(column, "true", "false")
     if pa.types.is_dictionary(kind):
         return _arrow_to_text(column.cast(kind.value_type))
     return column.cast(pa.string())
+
+
+def _without_exponent(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Arrow writes a double of 1e10 or more as '2.00000000005e+10'; the tape's numbers are plain
+    decimals (an amount of 20,000,000,000.50 yuan has two decimals, not eleven). The rare cells
+    written so are rewritten in plain digits, exactly: the text is the double's shortest form."""
+    if not pc.any(pc.match_substring(text, "e")).as_py():
+        return text
+    values = [v if v is None or "e" not in v else format(Decimal(v), "f") for v in text.to_pylist()]
+    return pa.chunked_array([pa.array(values, pa.string())])
 
 
 # --- XLSX -----------------------------------------------------------------------------------

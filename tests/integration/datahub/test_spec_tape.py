@@ -30,6 +30,7 @@ from tests.support.spec_containers import (
     KEYS,
     Written,
     kinds,
+    record_lines,
     write_csv_folder,
     write_flat_csv,
     write_flat_xlsx,
@@ -236,8 +237,9 @@ def test_only_the_required_tables_with_an_empty_optional_table_import(hub: Platf
 # --- what bad input gets ------------------------------------------------------------------------
 
 
-def rewrite_cell(folder: Path, table: str, book_row: Any, column: str, text: str | None) -> None:
-    """Change one cell of a written CSV file (its encoding and headers kept); None drops the column."""
+def rewrite_cell(folder: Path, table: str, book_row: Any, column: str, text: str | None) -> int:
+    """Change one cell of a written CSV file (its encoding and headers kept), or drop the column
+    (`text` None); return the file line of the changed record (1, the header, for a column)."""
     encoding, newline, chinese, *_ = CSV_LAYOUT[table]
     path = folder / f"{table}.csv"
     rows = list(csv.reader(io.StringIO(path.read_bytes().decode(encoding))))
@@ -254,6 +256,9 @@ def rewrite_cell(folder: Path, table: str, book_row: Any, column: str, text: str
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator=newline).writerows(rows)
     path.write_bytes(buffer.getvalue().encode(encoding))
+    if text is None:
+        return 1
+    return record_lines(rows[1:])[len(rows) - 2 if isinstance(book_row, tuple) else book_row]
 
 
 def cell(book: Book, table: str, row: int, column: str) -> Any:
@@ -288,6 +293,8 @@ BAD_CELLS: list[tuple[str, str, Any, str, Any, str]] = [
     ("an unknown Chinese term", "loans", 33, "reported_class", "很差", "UNKNOWN_CODE"),
     ("a duplicate id", "counterparties", ("copy", 40), "counterparty_id",
      lambda b: cell(b, "counterparties", 7, "counterparty_id"), "DUPLICATE_KEY"),
+    ("an unknown code below an address over two lines", "counterparties", 50, "counterparty_type", "corp",
+     "UNKNOWN_CODE"),
     ("a loan whose counterparty does not exist", "loans", 150, "counterparty_id", "KH999999999", "DANGLING_REFERENCE"),
     ("origination after maturity", "loans", 21, "maturity_date",
      lambda b: (cell(b, "loans", 21, "origination_date").replace(day=1) - pd.Timedelta(days=1)).isoformat(),
@@ -320,11 +327,10 @@ def test_a_tape_breaking_the_contract_is_rejected_where_it_breaks_it_and_nothing
     elif row == "sole trader":
         row = first_sole_trader(book)
     value = text(book) if callable(text) else text
-    rewrite_cell(folder, table, row, column, value)
+    line = rewrite_cell(folder, table, row, column, value)
     with pytest.raises(TapeRejected) as rejected:
         import_tape(hub.uow(), folder)
     errors = [i for i in rejected.value.issues if i.is_error]
-    line = 1 if row is None else len(book.tables[table]) + 2 if isinstance(row, tuple) else row + 2  # header: 1
     header = CHINESE_HEADERS[table][column] if CSV_LAYOUT[table][2] else column
     assert [(i.table, i.row, i.code) for i in errors] == [(table, line, code)], errors
     issue = errors[0]

@@ -113,3 +113,23 @@ def test_a_guarantees_table_without_either_guarantor_column_is_rejected(tmp_path
     tape = _check(tmp_path, drop)
     found = [(i.code, i.table, i.row, i.column) for i in errors_of(tape.issues)]
     assert found == [("MISSING_COLUMN", "guarantees", 1, "guarantor_counterparty_id")]
+
+
+# --- Parquet: money as float64, as pandas writes it ---------------------------------------------
+
+
+def test_a_parquet_amount_of_ten_billion_yuan_or_more_keeps_its_two_decimals(tmp_path: Path) -> None:
+    """Arrow prints a double of 1e10 or more with an exponent ('2.00000000005e+10'), which read as
+    text has eleven decimals: the amount must come through as 20000000000.5, not MONEY_PRECISION."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = write_tables(sample_tables(), SAMPLE_META, tmp_path / "tape", "parquet")
+    borrowers = pq.read_table(path / "counterparties.parquet")
+    amounts = [20000000000.5, 98765432109.87, None][: borrowers.num_rows]
+    at = borrowers.column_names.index("annual_revenue")
+    pq.write_table(borrowers.set_column(at, "annual_revenue", pa.array(amounts, pa.float64())),
+                   path / "counterparties.parquet")
+    tape = validate_tape(read_tape(path))
+    assert tape.ok, errors_of(tape.issues)
+    assert tape.tables["counterparties"].column("annual_revenue").to_pylist() == amounts
