@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -227,10 +227,14 @@ def write_xlsx(book: Book, path: Path, *, chinese: bool = True, empty: tuple[str
         sheet = workbook.create_sheet(table)
         sheet.append([CHINESE_HEADERS[table][c] if chinese else c for c in columns(table)])
         rows = [] if table in empty else book.tables[table]
+        places = []
         for i, row in enumerate(rows):
+            if table == "collateral" and i and i % 40 == 0:
+                sheet.append([None])  # a blank row left between blocks: skipped, the rows below keep their numbers
             sheet.append([excel_cell(table, c, row[c], i, chinese=chinese) for c in columns(table)])
+            places.append(sheet.max_row)
         written.expected[table] = stored(rows, table)
-        written.rows[table] = [i + 2 for i in range(len(rows))]
+        written.rows[table] = places
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return written
@@ -242,9 +246,14 @@ MONEY_TYPE = pa.decimal128(18, 2)
 
 
 def arrow_column(table: str, column: str, values: list[Any], variant: int) -> pa.Array:
+    """A column as a program writes Parquet: dates as date32, timestamps or text; money as decimal128
+    or float64; whole numbers with gaps as float64 (pandas' way); text as string or large_string."""
     kind = kinds(table)[column]
     if kind == "date":
-        return pa.array(values, pa.date32()) if variant % 2 == 0 else \
+        if variant % 3 == 2:
+            return pa.array([None if v is None else datetime(v.year, v.month, v.day) for v in values],
+                            pa.timestamp("us"))
+        return pa.array(values, pa.date32()) if variant % 3 == 0 else \
             pa.array([None if v is None else v.isoformat() for v in values], pa.string())
     if kind == "money":
         if variant % 3 == 0:
@@ -253,12 +262,16 @@ def arrow_column(table: str, column: str, values: list[Any], variant: int) -> pa
     if kind in ("rate", "number"):
         return pa.array([None if v is None else float(v) for v in values], pa.float64())
     if kind == "int":
+        if variant % 2 and None in values:
+            return pa.array([None if v is None else float(v) for v in values], pa.float64())
         return pa.array(values, pa.int64())
+    if kind == "region" and variant % 2:
+        return pa.array([None if v is None else int(v) for v in values], pa.int32())
     if kind == "bool":
         return pa.array(values, pa.bool_())
     if kind == "code":
         return pa.array(values, pa.string()).dictionary_encode()
-    return pa.array(values, pa.string())
+    return pa.array(values, pa.large_string() if variant % 4 == 1 else pa.string())
 
 
 def write_parquet_folder(book: Book, folder: Path, *, left_out: tuple[str, ...] = ("price_index",)) -> Written:

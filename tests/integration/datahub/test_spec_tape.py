@@ -390,3 +390,31 @@ def test_the_parquet_record_of_a_bad_value_is_its_place_in_the_file(hub: Platfor
     assert [(i.table, i.row, i.column, i.value, i.code) for i in rejected.value.issues if i.is_error] == [
         ("loans", written.rows["loans"][9], "counterparty_id", "KH999999999", "DANGLING_REFERENCE")]
     assert written.rows["loans"][9] == 10  # the tenth record: a Parquet file has no header line
+
+
+def test_a_partial_import_asked_for_sets_the_bad_loan_and_what_hangs_on_it_aside(
+        hub: Platform, book: Book, tmp_path: Path) -> None:
+    """The contract: a tape is never partly imported unless the user asks for it explicitly, and then
+    the rejected rows are written to a quarantine file. What is imported stays consistent."""
+    folder = write_csv_folder(book, tmp_path / "csv").path
+    bad = next(i for i, r in enumerate(book.tables["loans"])
+               if any(link["loan_id"] == r["loan_id"] for link in book.tables["loan_collateral"]))
+    loan_id = book.tables["loans"][bad]["loan_id"]
+    rewrite_cell(folder, "loans", bad, "outstanding_principal", "-1.00")
+    with pytest.raises(TapeRejected):
+        import_tape(hub.uow(), folder)  # not asked for: nothing is written
+    assert all(v == 0 for v in row_counts(hub).values())
+    result = import_tape(hub.uow(), folder, quarantine=tmp_path / "aside.csv")
+    hanging = {name: sum(1 for r in book.tables[name] if r.get("loan_id") == loan_id)
+               for name in TABLES if name != "counterparties"}
+    hanging["loans"] = 1
+    for name in TABLES:
+        assert result.counts.get(name, 0) == len(book.tables[name]) - hanging.get(name, 0), name
+    frames = read_back(hub, result.snapshot_id)
+    for name, frame in frames.items():
+        assert "loan_id" not in frame or loan_id not in set(frame["loan_id"]), name
+    with open(tmp_path / "aside.csv", encoding="utf-8-sig", newline="") as handle:
+        aside = list(csv.DictReader(handle))
+    assert len(aside) == sum(hanging.values())
+    loans_aside = [r for r in aside if r["table"] == "loans"]
+    assert [(r["row"], r[CHINESE_HEADERS["loans"]["loan_id"]]) for r in loans_aside] == [(str(bad + 2), loan_id)]
