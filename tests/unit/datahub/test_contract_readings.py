@@ -133,3 +133,41 @@ def test_a_parquet_amount_of_ten_billion_yuan_or_more_keeps_its_two_decimals(tmp
     tape = validate_tape(read_tape(path))
     assert tape.ok, errors_of(tape.issues)
     assert tape.tables["counterparties"].column("annual_revenue").to_pylist() == amounts
+
+
+# --- readings of what the contract leaves open (docs/datahub.md, "Where the contract says little") --
+
+
+def test_a_version_key_is_reported_and_ignored_since_the_importer_numbers_versions(tmp_path: Path) -> None:
+    tape = _check(tmp_path, meta=SAMPLE_META | {"version": "3"})
+    assert tape.ok, errors_of(tape.issues)
+    assert [(i.code, i.column) for i in tape.issues if i.code == "UNKNOWN_METADATA"] == [
+        ("UNKNOWN_METADATA", "version")]
+
+
+def test_a_blank_sheet_for_an_optional_table_lacks_its_required_columns(tmp_path: Path) -> None:
+    import openpyxl
+
+    path = write_tables(sample_tables(), SAMPLE_META, tmp_path / "book", "xlsx")
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["guarantees"]
+    sheet.delete_rows(1, sheet.max_row)
+    workbook.save(path)
+    tape = validate_tape(read_tape(path))
+    assert {(i.code, i.table, i.column) for i in errors_of(tape.issues)} == {
+        ("MISSING_COLUMN", "guarantees", "guarantee_id"), ("MISSING_COLUMN", "guarantees", "loan_id"),
+        ("MISSING_COLUMN", "guarantees", "amount")}
+
+
+def test_a_borrower_repeated_in_a_flat_list_is_compared_as_written(tmp_path: Path) -> None:
+    path = write_tables(sample_tables(), SAMPLE_META, tmp_path / "flat", "flat")
+    frame = pd.read_csv(path, dtype=str)
+    repeated = frame["counterparty_id"].duplicated(keep="first")
+    assert repeated.any()
+    row = int(repeated.to_numpy().nonzero()[0][0])
+    value = str(frame.loc[row, "total_assets"])  # the same amount, written with one more zero
+    frame.loc[row, "total_assets"] = value + ("0" if "." in value else ".0")
+    frame.to_csv(path, index=False)
+    tape = validate_tape(read_tape(path))
+    assert [(i.code, i.row, i.column) for i in errors_of(tape.issues)] == [
+        ("FLAT_CONFLICT", row + 2, "counterparty_id")]
