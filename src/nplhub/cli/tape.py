@@ -10,6 +10,7 @@ status 0 even when rows were set aside, 1 when the tape is still rejected.
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import typer
@@ -28,6 +29,14 @@ def _meta(portfolio_id: str | None, portfolio_name: str | None, cutoff_date: str
           reporting_date: str | None, currency: str | None, seller: str | None) -> dict[str, str | None]:
     return {"portfolio_id": portfolio_id, "portfolio_name": portfolio_name, "cutoff_date": cutoff_date,
             "reporting_date": reporting_date, "currency": currency, "seller": seller}
+
+
+def _who() -> str:
+    """The operating-system user who runs the import, for the audit ledger."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers)
+        return "cli:unknown"
 
 
 def _show_issues(issues: list[TapeIssue], limit: int = 50) -> None:
@@ -109,11 +118,11 @@ def import_(
         quarantine.mkdir(parents=True, exist_ok=True)
     try:
         if json_output:
-            result = import_tape(hub.uow(), path, meta, quarantine=quarantine)
+            result = import_tape(hub.uow(), path, meta, quarantine=quarantine, imported_by=_who())
         else:
             with console.status("importing ...") as status:
                 result = import_tape(hub.uow(), path, meta, progress=lambda stage: status.update(f"{stage} ..."),
-                                     quarantine=quarantine)
+                                     quarantine=quarantine, imported_by=_who())
     except TapeRejected as rejected:
         if json_output:
             print_json([i.to_dict() for i in rejected.issues])

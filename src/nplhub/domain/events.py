@@ -55,6 +55,8 @@ class TapeImported(DomainEvent):
     # the file handed to the data team can be checked against the audit ledger
     quarantined: dict[str, int] = field(default_factory=dict)
     quarantine_sha256: str = ""
+    # who asked for the import: "api:<role>[:<subject>]" over the API, "cli:<OS user>" on the command line
+    imported_by: str = ""
 
 
 @dataclass(frozen=True)

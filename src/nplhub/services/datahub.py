@@ -93,11 +93,12 @@ def quarantine_path(where: str | Path, portfolio_id: str, cutoff: Any, version: 
 
 def import_tape(uow: AbstractUnitOfWork, path: str | Path, meta: dict[str, str | None] | None = None,
                 progress: Progress | None = None, *, quarantine: str | Path | None = None,
-                source: str | None = None) -> ImportResult:
+                source: str | None = None, imported_by: str = "") -> ImportResult:
     """Import the tape at `path` as a new snapshot version; raise `TapeRejected` on any error.
 
     `source` names where the tape came from in the snapshot (default: `path`; an upload over the
-    API names its file, not the temporary folder it was unpacked into).
+    API names its file, not the temporary folder it was unpacked into). `imported_by` names who
+    asked for the import, for the audit ledger's `TapeImported` entry.
 
     With `quarantine` (a file, or a folder for a file named after the snapshot) the import is
     partial: rows with row-level errors, and the rows that depend on them, are set aside into
@@ -153,7 +154,7 @@ def import_tape(uow: AbstractUnitOfWork, path: str | Path, meta: dict[str, str |
                                     cutoff_date=m.cutoff_date, version=version, counts=counts,
                                     content_sha256=tape.sha256, warnings=len(warnings),
                                     quarantined=dict(aside.counts) if aside is not None else {},
-                                    quarantine_sha256=quarantine_sha256))
+                                    quarantine_sha256=quarantine_sha256, imported_by=imported_by))
             say("committing")
             uow.commit()
         except BaseException:

@@ -291,8 +291,9 @@ def check_upload(stream: BinaryIO, filename: str | None, limits: UploadLimits,
 
 def import_upload(uow: AbstractUnitOfWork, stream: BinaryIO, filename: str | None, limits: UploadLimits,
                   meta: dict[str, str | None] | None = None, progress: Progress | None = None, *,
-                  quarantine: str | Path | None = None) -> ImportResult:
+                  quarantine: str | Path | None = None, imported_by: str = "") -> ImportResult:
     """Import an uploaded tape as `import_tape` does (all or nothing, or partial with `quarantine`);
     the snapshot's source is 'upload:' and the upload's file name."""
     with received_tape(stream, filename, limits) as tape:
-        return import_tape(uow, tape.path, meta, progress, quarantine=quarantine, source=tape.source)
+        return import_tape(uow, tape.path, meta, progress, quarantine=quarantine, source=tape.source,
+                           imported_by=imported_by)

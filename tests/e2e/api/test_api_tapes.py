@@ -332,7 +332,11 @@ def test_only_a_role_that_may_write_tapes_imports_one(hub: Hub, tmp_path: Path, 
 def test_a_data_steward_imports_a_tape_but_sees_no_loan(hub: Hub, tmp_path: Path) -> None:
     name, data, _ = tape("csv.zip", tmp_path)
     assert hub.post("validate", name, data, token="t-steward").status_code == 200
+    size = hub.ledger_size()
     assert hub.post("import", name, data, token="t-steward").status_code == 201
+    imported = hub.ledger_event(size)      # the import's entry names who asked for it, not the token
+    assert imported["type"] == "tape.imported" and imported["imported_by"] == "api:data_steward"
+    assert "t-steward" not in json.dumps(imported)
     assert hub.client.get("/api/portfolio/summary", headers=auth("t-steward")).status_code == 200
     loans = [route.path for route in hub.client.app.routes if "{loan_id}" in getattr(route, "path", "")]
     for path in loans:

@@ -48,6 +48,27 @@ def test_validating_a_bad_tape_prints_issues_with_exactly_the_contract_keys_and_
                        "code": "INVALID_INTEGER", "message": errors[0]["message"], "severity": "error"}]
 
 
+def test_a_cli_import_is_recorded_with_the_operating_system_user(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from nplhub.domain.events import TapeImported
+    from nplhub.services import ports
+
+    monkeypatch.setenv("USER", "risk-officer-7")
+    monkeypatch.setenv("LOGNAME", "risk-officer-7")
+    recorded: list[TapeImported] = []
+    original = ports.AbstractUnitOfWork.record
+
+    def keep(self, event):  # type: ignore[no-untyped-def]
+        if isinstance(event, TapeImported):
+            recorded.append(event)
+        original(self, event)
+
+    monkeypatch.setattr(ports.AbstractUnitOfWork, "record", keep)
+    result = runner.invoke(app, ["tape", "import", str(_good(tmp_path)), "--json"])
+    assert result.exit_code == 0, result.output
+    assert [e.imported_by for e in recorded] == ["cli:risk-officer-7"]
+
+
 def test_the_human_report_names_the_table_row_and_column_of_each_issue(tmp_path: Path) -> None:
     result = runner.invoke(app, ["tape", "validate", str(_bad(tmp_path))])
     assert result.exit_code == 1

@@ -118,8 +118,13 @@ def validate(platform: PlatformDep, _: Checker, file: UploadFile, portfolio_id: 
     return TapeCheckPublic(ok=tape.ok, counts=tape.counts, issues=[TapeIssuePublic.of(i) for i in tape.issues])
 
 
+def _caller(principal: Principal) -> str:
+    """Who imports, for the ledger: the role and the token's subject, never a part of the token."""
+    return f"api:{principal.role.value}" + (f":{principal.subject}" if principal.subject else "")
+
+
 @router.post("/import", status_code=status.HTTP_201_CREATED, response_model_exclude_none=True)
-def import_(platform: PlatformDep, _: Importer, file: UploadFile, portfolio_id: PortfolioId = None,
+def import_(platform: PlatformDep, principal: Importer, file: UploadFile, portfolio_id: PortfolioId = None,
             portfolio_name: PortfolioName = None, cutoff_date: CutoffDate = None,
             reporting_date: ReportingDate = None, currency: Currency = None, seller: Seller = None,
             partial: Partial = False) -> TapeImportPublic:
@@ -128,7 +133,7 @@ def import_(platform: PlatformDep, _: Importer, file: UploadFile, portfolio_id: 
     quarantine = quarantine_folder(platform.settings.data_dir, create=True) if partial else None
     result = import_upload(platform.uow(), file.file, file.filename, UploadLimits.from_settings(platform.settings),
                            _meta(portfolio_id, portfolio_name, cutoff_date, reporting_date, currency, seller),
-                           quarantine=quarantine)
+                           quarantine=quarantine, imported_by=_caller(principal))
     return TapeImportPublic.of(result)
 
 
