@@ -128,6 +128,10 @@ class MarketRepository(abc.ABC):
     def investors(self) -> list[Investor]: ...
 
     @abc.abstractmethod
+    def suspended_among(self, investor_ids: Sequence[str]) -> set[str]:
+        """Those of `investor_ids` who are suspended (one query for a batch of bids)."""
+
+    @abc.abstractmethod
     def add_to_whitelist(self, listing_id: str, investor_ids: Sequence[str]) -> None: ...
 
     @abc.abstractmethod

@@ -49,7 +49,7 @@ from nplhub.marketplace.deposits import (
     settle_movement,
 )
 from nplhub.marketplace.disclosure import Role, Stage, access_for, disclose
-from nplhub.marketplace.investors import Channel, Investor, InvestorStatus, check_eligibility
+from nplhub.marketplace.investors import Channel, Investor, check_eligibility
 from nplhub.marketplace.judicial import JudicialRules, JudicialTerms
 from nplhub.marketplace.listing import (
     BidderCircle,
@@ -399,8 +399,7 @@ def apply_bids(uow: AbstractUnitOfWork, listing_id: str, requests: Sequence[BidR
         floor = lot.last_bid_at
         bidders = sorted({r.bidder_id for r in requests})
         regs = repo.registrations_for(listing_id, bidders)
-        suspended = {who for who in bidders
-                     if (investor := repo.get_investor(who)) is not None and investor.status is InvestorStatus.SUSPENDED}
+        suspended = repo.suspended_among(bidders)
         bid_by: set[str] = set()
         accepted_all: list[AcceptedBid] = []
         result: dict[str, Any] = {}

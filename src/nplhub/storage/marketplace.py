@@ -246,6 +246,12 @@ class SqlMarketRepository(MarketRepository):
     def get_registration(self, listing_id: str, investor_id: str) -> Registration | None:
         return self.registrations_for(listing_id, [investor_id]).get(investor_id)
 
+    def suspended_among(self, investor_ids: Sequence[str]) -> set[str]:
+        rows = self.conn.execute(select(market_investors.c.investor_id).where(
+            market_investors.c.investor_id.in_(list(investor_ids)),
+            market_investors.c.status == InvestorStatus.SUSPENDED.value))
+        return {r.investor_id for r in rows}
+
     def registrations_for(self, listing_id: str, investor_ids: Sequence[str]) -> dict[str, Registration]:
         rows = self.conn.execute(select(market_registrations).where(
             market_registrations.c.listing_id == listing_id,

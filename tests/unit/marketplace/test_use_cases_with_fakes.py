@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from nplhub.marketplace.auction import AcceptedBid, AuctionRules, BidRejected, LotState
 from nplhub.marketplace.deposits import Deposit, Movement
-from nplhub.marketplace.investors import Channel, Investor, InvestorType
+from nplhub.marketplace.investors import Channel, Investor, InvestorStatus, InvestorType
 from nplhub.marketplace.listing import AssetClass, Listing, PoolAsset
 from nplhub.marketplace.settlement import Settlement
 from nplhub.services import market_settlement as settle
@@ -96,6 +96,10 @@ class FakeRepo(MarketRepository):
 
     def investors(self) -> list[Investor]:
         return list(self.investors_.values())
+
+    def suspended_among(self, investor_ids: Sequence[str]) -> set[str]:
+        return {i for i in investor_ids if (inv := self.investors_.get(i)) is not None
+                and inv.status is InvestorStatus.SUSPENDED}
 
     def add_to_whitelist(self, listing_id: str, investor_ids: Sequence[str]) -> None:
         self.white.setdefault(listing_id, set()).update(investor_ids)
