@@ -32,7 +32,8 @@ import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
-from tests.support.spec_tape import CHINESE_HEADERS, CHINESE_TERMS, SPEC, TABLES, Book, code_list
+
+from support.spec_tape import CHINESE_HEADERS, CHINESE_TERMS, SPEC, TABLES, Book, code_list
 
 EXCEL_EPOCH = date(1899, 12, 30)
 DATE_STYLES = ("iso", "slash", "compact", "serial")

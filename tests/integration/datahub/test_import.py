@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from nplhub.bootstrap import Platform, bootstrap
 from nplhub.config import Settings
@@ -19,21 +19,7 @@ from nplhub.domain.events import TapeImported
 from nplhub.services.datahub import import_tape, portfolio_summary
 from nplhub.services.ports import SnapshotReader
 from nplhub.storage.tables import datahub as t
-
-ALL_TABLES = ["portfolios", "snapshots", "import_issues", *t.TAPE_TABLES]
-
-
-@pytest.fixture
-def hub(database_url: str, tmp_path: Path) -> Platform:
-    platform = bootstrap(Settings(database_url=database_url, data_dir=tmp_path / "var"))
-    yield platform
-    platform.close()
-
-
-def _row_counts(hub: Platform) -> dict[str, int]:
-    with hub.engine.connect() as conn:
-        return {name: conn.execute(select(func.count()).select_from(t.metadata.tables[name])).scalar_one()
-                for name in ALL_TABLES}
+from support.datahub_db import row_counts
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet", "flat"])
@@ -41,7 +27,7 @@ def test_a_valid_tape_imports_with_the_right_counts_in_every_container(hub: Plat
     path = write_tables(sample_tables(), SAMPLE_META, tmp_path / fmt, fmt, chinese=(fmt == "xlsx"))  # type: ignore[arg-type]
     result = import_tape(hub.uow(), path)
     assert result.snapshot_id == "SAMPLE-01@2024-06-30#v1"
-    counts = _row_counts(hub)
+    counts = row_counts(hub)
     expected = {"counterparties": 3, "loans": 4, "collateral": 2, "loan_collateral": 3}
     for table, n in expected.items():
         assert counts[table] == n == result.counts[table]
@@ -57,25 +43,25 @@ def test_a_reissued_tape_for_the_same_cutoff_becomes_the_next_version(hub: Platf
     assert second.snapshot_id == "SAMPLE-01@2024-06-30#v2"
     assert "SAME_CONTENT" in {w.code for w in second.warnings}
     assert first.content_sha256 == second.content_sha256 and len(first.content_sha256) == 64
-    assert _row_counts(hub)["loans"] == 8
+    assert row_counts(hub)["loans"] == 8
 
 
 def test_a_rejected_tape_leaves_every_table_exactly_as_it_was(hub: Platform, tmp_path: Path) -> None:
     import_tape(hub.uow(), write_tables(sample_tables(), SAMPLE_META, tmp_path / "good", "csv"))
-    before = _row_counts(hub)
+    before = row_counts(hub)
     tables = sample_tables()
     tables["loans"].loc[3, "counterparty_id"] = "C404"
     with pytest.raises(TapeRejected) as rejected:
         import_tape(hub.uow(), write_tables(tables, SAMPLE_META, tmp_path / "bad", "csv"))
     assert [(i.code, i.row) for i in rejected.value.issues if i.is_error] == [("DANGLING_REFERENCE", 5)]
-    assert _row_counts(hub) == before
+    assert row_counts(hub) == before
 
 
 def test_a_failure_while_writing_rolls_back_the_whole_import(hub: Platform, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     from nplhub.storage.datahub import SqlSnapshotRepository
 
-    before = _row_counts(hub)
+    before = row_counts(hub)
     original = SqlSnapshotRepository.add_rows
 
     def failing(self: SqlSnapshotRepository, snapshot_id: str, table: str, data: object) -> int:
@@ -86,7 +72,7 @@ def test_a_failure_while_writing_rolls_back_the_whole_import(hub: Platform, tmp_
     monkeypatch.setattr(SqlSnapshotRepository, "add_rows", failing)  # the executemany / COPY path
     with pytest.raises(RuntimeError):
         import_tape(hub.uow(), write_tables(sample_tables(), SAMPLE_META, tmp_path / "tape", "csv"))
-    assert _row_counts(hub) == before
+    assert row_counts(hub) == before
 
 
 def test_warnings_are_stored_with_the_snapshot_and_the_import_is_recorded_as_an_event(
@@ -172,7 +158,7 @@ def test_a_failure_after_the_staged_copy_rolls_back_everything(sqlite_hub: Platf
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from nplhub.storage import datahub_bulk
 
-    before = _row_counts(sqlite_hub)
+    before = row_counts(sqlite_hub)
     original = datahub_bulk.copy_tables
 
     def copy_then_fail(*args: object, **kwargs: object) -> None:
@@ -182,7 +168,7 @@ def test_a_failure_after_the_staged_copy_rolls_back_everything(sqlite_hub: Platf
     monkeypatch.setattr(datahub_bulk, "copy_tables", copy_then_fail)
     with pytest.raises(RuntimeError):
         import_tape(sqlite_hub.uow(), write_tables(sample_tables(), SAMPLE_META, tmp_path / "tape", "csv"))
-    assert _row_counts(sqlite_hub) == before
+    assert row_counts(sqlite_hub) == before
 
 
 def test_big_tables_are_staged_in_pieces_that_keep_every_row_once_and_in_order(

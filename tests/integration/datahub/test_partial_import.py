@@ -13,34 +13,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from nplhub.bootstrap import Platform, bootstrap
-from nplhub.config import Settings
+from nplhub.bootstrap import Platform
 from nplhub.datahub.issues import TapeRejected
 from nplhub.datahub.sample import SAMPLE_META, sample_tables
 from nplhub.datahub.schema import TABLE_ORDER
 from nplhub.datahub.writers import write_tables
 from nplhub.services.datahub import import_tape
 from nplhub.storage.tables import datahub as t
+from support.datahub_db import row_counts
 
 Tables = dict[str, pd.DataFrame]
-ALL_TABLES = ["portfolios", "snapshots", "import_issues", *t.TAPE_TABLES]
-
-
-@pytest.fixture
-def hub(database_url: str, tmp_path: Path) -> Platform:
-    platform = bootstrap(Settings(database_url=database_url, data_dir=tmp_path / "var"))
-    yield platform
-    platform.close()
-
-
-def _row_counts(hub: Platform) -> dict[str, int]:
-    with hub.engine.connect() as conn:
-        return {name: conn.execute(select(func.count()).select_from(t.metadata.tables[name])).scalar_one()
-                for name in ALL_TABLES}
-
-
 def _keys(hub: Platform, table: str, column: str) -> list[str]:
     with hub.engine.connect() as conn:
         return sorted(conn.execute(select(t.metadata.tables[table].c[column])).scalars())
@@ -109,7 +93,7 @@ def test_a_tape_with_a_few_bad_rows_imports_the_rest_and_quarantines_exactly_the
     given = {name: len(frame) for name, frame in sample_tables().items()}
     for name in TABLE_ORDER:
         assert result.counts[name] + result.quarantined[name] == given.get(name, 0), name  # type: ignore[index]
-    stored = _row_counts(hub)
+    stored = row_counts(hub)
     assert {name: stored[name] for name in t.TAPE_TABLES} == {name: result.counts[name] for name in t.TAPE_TABLES}
     assert _keys(hub, "counterparties", "counterparty_id") == ["C001", "C003"]
     assert _keys(hub, "loans", "loan_id") == ["L001", "L002"]
@@ -212,7 +196,7 @@ def test_a_file_level_error_still_rejects_the_whole_tape_and_writes_nothing(
         hub: Platform, tmp_path: Path, what: str, change: Callable[[Tables], None] | None, meta: dict[str, str],
         code: str) -> None:
     import_tape(hub.uow(), write_tables(sample_tables(), SAMPLE_META, tmp_path / "good", "csv"))
-    before = _row_counts(hub)
+    before = row_counts(hub)
     tables = sample_tables()
     tables["loans"].loc[0, "days_past_due"] = "abc"  # a row-level error as well
     if change:
@@ -222,22 +206,22 @@ def test_a_file_level_error_still_rejects_the_whole_tape_and_writes_nothing(
     with pytest.raises(TapeRejected) as rejected:
         import_tape(hub.uow(), write_tables(tables, meta, tmp_path / "bad", "csv"), quarantine=folder)
     assert code in {i.code for i in rejected.value.issues if i.is_error}, what
-    assert _row_counts(hub) == before
+    assert row_counts(hub) == before
     assert list(folder.iterdir()) == []
 
 
 def test_without_the_request_a_bad_row_still_rejects_the_whole_tape(hub: Platform, tmp_path: Path) -> None:
-    before = _row_counts(hub)
+    before = row_counts(hub)
     with pytest.raises(TapeRejected):
         import_tape(hub.uow(), _tape(tmp_path, _three_bad_rows))
-    assert _row_counts(hub) == before
+    assert row_counts(hub) == before
 
 
 def test_a_failure_while_writing_leaves_neither_rows_nor_a_quarantine_file(
         hub: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from nplhub.storage.datahub import SqlSnapshotRepository
 
-    before = _row_counts(hub)
+    before = row_counts(hub)
 
     def failing(self: SqlSnapshotRepository, snapshot_id: str, issues: object) -> None:
         raise RuntimeError("disk full")
@@ -247,7 +231,7 @@ def test_a_failure_while_writing_leaves_neither_rows_nor_a_quarantine_file(
     folder.mkdir()
     with pytest.raises(RuntimeError):
         import_tape(hub.uow(), _tape(tmp_path, _three_bad_rows), quarantine=folder)
-    assert _row_counts(hub) == before
+    assert row_counts(hub) == before
     assert list(folder.iterdir()) == []
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
-from tests.support.spec_containers import (
+
+from nplhub.bootstrap import Platform
+from nplhub.datahub.issues import TapeIssue, TapeRejected
+from nplhub.services.datahub import ImportResult, import_tape
+from nplhub.services.ports import SnapshotReader
+from nplhub.storage.tables import datahub as t
+from support.datahub_db import row_counts
+from support.spec_containers import (
     CSV_LAYOUT,
     KEYS,
     Written,
@@ -37,17 +44,9 @@ from tests.support.spec_containers import (
     write_parquet_folder,
     write_xlsx,
 )
-from tests.support.spec_tape import CHINESE_HEADERS, TABLES, Book, build_book
-
-from nplhub.bootstrap import Platform, bootstrap
-from nplhub.config import Settings
-from nplhub.datahub.issues import TapeIssue, TapeRejected
-from nplhub.services.datahub import ImportResult, import_tape
-from nplhub.services.ports import SnapshotReader
-from nplhub.storage.tables import datahub as t
+from support.spec_tape import CHINESE_HEADERS, TABLES, Book, build_book
 
 CUTOFF = "2024-06-30"
-ALL_TABLES = ["portfolios", "snapshots", "import_issues", *t.TAPE_TABLES]
 CONTAINERS: dict[str, Callable[[Book, Path], Written]] = {
     "csv": lambda book, root: write_csv_folder(book, root / "csv"),
     "xlsx": lambda book, root: write_xlsx(book, root / "tape.xlsx"),
@@ -60,19 +59,6 @@ CONTAINERS: dict[str, Callable[[Book, Path], Written]] = {
 @pytest.fixture(scope="module")
 def book() -> Book:
     return build_book(loans=200)
-
-
-@pytest.fixture
-def hub(database_url: str, tmp_path: Path) -> Iterator[Platform]:
-    platform = bootstrap(Settings(database_url=database_url, data_dir=tmp_path / "var"))
-    yield platform
-    platform.close()
-
-
-def row_counts(hub: Platform) -> dict[str, int]:
-    with hub.engine.connect() as conn:
-        return {name: conn.execute(select(func.count()).select_from(t.metadata.tables[name])).scalar_one()
-                for name in ALL_TABLES}
 
 
 def assert_snapshot_of_the_book(result: ImportResult, version: int = 1) -> None:

@@ -10,8 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from tests.support.spec_containers import CSV_LAYOUT, write_csv_folder, write_xlsx
-from tests.support.spec_tape import (
+
+from support.spec_containers import CSV_LAYOUT, write_csv_folder, write_xlsx
+from support.spec_tape import (
     CHINESE_HEADERS,
     CHINESE_TERMS,
     CUTOFF,
